@@ -1,0 +1,98 @@
+/**
+ * The gateway's whole configuration, read once at start-up from environment variables (and the
+ * optional topic policy file named by TOPICS_CONFIG) into one typed, validated object.
+ * Every variable is listed in the README's configuration table.
+ */
+import { ConfigError, EnvReader, type Env } from './env.js';
+import { loadTopicPolicies, type TopicPolicies } from './topic-policies.js';
+
+export { ConfigError };
+
+export interface Config {
+  http: {
+    host: string;
+    port: number;
+    /** Public base URL used for consumer `base_uri`s, e.g. https://gw.example.com. */
+    publicUrl?: string;
+    /** express `trust proxy` setting: false, true, a hop count or a list of addresses. */
+    trustProxy: boolean | number | string;
+    /** Largest request body accepted, in bytes (413 beyond). */
+    maxBodyBytes: number;
+    /** Reproduce Confluent's 415/406 exactly instead of the lenient defaults. */
+    strictMediaTypes: boolean;
+    /** Seconds the server waits for in-flight requests at shutdown. */
+    shutdownTimeoutMs: number;
+  };
+  kafka: {
+    /** Empty ⇒ the gateway starts a local broker itself (development default). */
+    brokers: string[];
+    clientId: string;
+    /** How long cached topic metadata is trusted before it is refreshed. */
+    metadataMaxAgeMs: number;
+  };
+  produce: {
+    maxRecordsPerRequest: number;
+    maxJsonDepth: number;
+    maxStringLength: number;
+    /** Kafka sends allowed in flight at once; requests arriving meanwhile share the next send. */
+    maxInFlightSends: number;
+    /** Extra time to wait for more records before a send (0 = send on the next tick). */
+    lingerMs: number;
+    /** Per-send Kafka timeout before a record is reported as failed (50003). */
+    requestTimeoutMs: number;
+  };
+  consumers: {
+    instanceTimeoutMs: number;
+    requestTimeoutMs: number;
+    maxInstances: number;
+    /** Identifies this replica inside instance ids, so other replicas can forward to it. */
+    nodeId: string;
+  };
+  topics: TopicPolicies;
+  logLevel: string;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const e = new EnvReader(env);
+  const trustRaw = e.optionalString('TRUST_PROXY');
+  return {
+    http: {
+      host: e.string('HOST', '127.0.0.1'),
+      port: e.int('PORT', 8082, { min: 0, max: 65535 }),
+      publicUrl: e.url('PUBLIC_URL'),
+      trustProxy: parseTrustProxy(trustRaw),
+      maxBodyBytes: e.int('MAX_BODY_BYTES', 1024 * 1024, { min: 1024, max: 256 * 1024 * 1024 }),
+      strictMediaTypes: e.bool('STRICT_MEDIA_TYPES', false),
+      shutdownTimeoutMs: e.int('SHUTDOWN_TIMEOUT_MS', 10_000, { min: 0, max: 600_000 }),
+    },
+    kafka: {
+      brokers: e.list('KAFKA_BROKERS'),
+      clientId: e.string('KAFKA_CLIENT_ID', 'kafka-rest-gateway'),
+      metadataMaxAgeMs: e.int('METADATA_MAX_AGE_MS', 5_000, { min: 100, max: 3_600_000 }),
+    },
+    produce: {
+      maxRecordsPerRequest: e.int('MAX_RECORDS_PER_REQUEST', 10_000, { min: 1, max: 1_000_000 }),
+      maxJsonDepth: e.int('MAX_JSON_DEPTH', 32, { min: 2, max: 1000 }),
+      maxStringLength: e.int('MAX_STRING_LENGTH', 1024 * 1024, { min: 1, max: 256 * 1024 * 1024 }),
+      maxInFlightSends: e.int('PRODUCE_MAX_IN_FLIGHT', 2, { min: 1, max: 64 }),
+      lingerMs: e.int('PRODUCE_LINGER_MS', 0, { min: 0, max: 1000 }),
+      requestTimeoutMs: e.int('PRODUCE_TIMEOUT_MS', 30_000, { min: 100, max: 600_000 }),
+    },
+    consumers: {
+      instanceTimeoutMs: e.int('CONSUMER_INSTANCE_TIMEOUT_MS', 300_000, { min: 100, max: 86_400_000 }),
+      requestTimeoutMs: e.int('CONSUMER_REQUEST_TIMEOUT_MS', 1_000, { min: 0, max: 300_000 }),
+      maxInstances: e.int('MAX_CONSUMER_INSTANCES', 1_000, { min: 1, max: 1_000_000 }),
+      nodeId: e.string('NODE_ID', 'n1'),
+    },
+    topics: loadTopicPolicies(e.optionalString('TOPICS_CONFIG')),
+    logLevel: e.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+  };
+}
+
+function parseTrustProxy(v: string | undefined): boolean | number | string {
+  if (v === undefined || /^(false|0|no|off)$/i.test(v)) return false;
+  if (/^(true|yes|on)$/i.test(v)) return true;
+  if (/^\d+$/.test(v)) return Number(v);
+  if (!/^[\w.:/, -]+$/.test(v)) throw new ConfigError(`TRUST_PROXY=${v} is not true/false, a hop count or a list of addresses`);
+  return v;
+}

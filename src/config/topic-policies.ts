@@ -1,0 +1,85 @@
+/**
+ * The optional topic policy file (TOPICS_CONFIG, YAML or JSON): JSON Schemas for record values and
+ * keys per topic, and topics to create at start-up. Example: config/demo/topics.yaml.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import { ConfigError } from './env.js';
+
+export type JsonSchema = Record<string, unknown> | boolean;
+
+export interface TopicRule {
+  /** Exact topic name, or a regular expression when `pattern` is set. */
+  name?: string;
+  pattern?: RegExp;
+  valueSchema?: JsonSchema;
+  keySchema?: JsonSchema;
+  /** Create the topic at start-up when it does not exist. */
+  create?: { partitions: number; replicationFactor: number };
+}
+
+export interface TopicPolicies {
+  source?: string;
+  rules: TopicRule[];
+}
+
+/** The first rule naming the topic exactly, else the first pattern that matches it. */
+export function ruleFor(policies: TopicPolicies, topic: string): TopicRule | undefined {
+  return (
+    policies.rules.find((r) => r.name === topic) ?? policies.rules.find((r) => r.pattern?.test(topic) === true)
+  );
+}
+
+export function loadTopicPolicies(file: string | undefined): TopicPolicies {
+  if (file === undefined) return { rules: [] };
+  let doc: unknown;
+  try {
+    doc = YAML.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`TOPICS_CONFIG=${file} cannot be read: ${(err as Error).message.split('\n')[0]}`);
+  }
+  const where = `TOPICS_CONFIG=${file}`;
+  const topics = (doc as { topics?: unknown } | null)?.topics;
+  if (!Array.isArray(topics)) throw new ConfigError(`${where}: expected a "topics" list`);
+  const dir = path.dirname(path.resolve(file));
+  const rules = topics.map((t: unknown, i: number): TopicRule => {
+    if (typeof t !== 'object' || t === null) throw new ConfigError(`${where}: topics[${i}] is not an object`);
+    const o = t as Record<string, unknown>;
+    const rule: TopicRule = {};
+    if (typeof o.name === 'string') rule.name = o.name;
+    else if (typeof o.pattern === 'string') {
+      try {
+        rule.pattern = new RegExp(`^(?:${o.pattern})$`);
+      } catch {
+        throw new ConfigError(`${where}: topics[${i}].pattern is not a valid regular expression`);
+      }
+    } else throw new ConfigError(`${where}: topics[${i}] needs a "name" or a "pattern"`);
+    rule.valueSchema = schemaFrom(o.valueSchema, dir, `${where}: topics[${i}].valueSchema`);
+    rule.keySchema = schemaFrom(o.keySchema, dir, `${where}: topics[${i}].keySchema`);
+    if (o.create !== undefined) {
+      const c = (o.create ?? {}) as Record<string, unknown>;
+      const partitions = c.partitions ?? 1;
+      const replicationFactor = c.replicationFactor ?? 1;
+      if (!Number.isInteger(partitions) || (partitions as number) < 1 || !Number.isInteger(replicationFactor)) {
+        throw new ConfigError(`${where}: topics[${i}].create needs whole-number partitions and replicationFactor`);
+      }
+      if (rule.name === undefined) throw new ConfigError(`${where}: topics[${i}].create needs a "name"`);
+      rule.create = { partitions: partitions as number, replicationFactor: replicationFactor as number };
+    }
+    return rule;
+  });
+  return { source: file, rules };
+}
+
+function schemaFrom(v: unknown, dir: string, where: string): JsonSchema | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'object' || typeof v === 'boolean') return v as JsonSchema;
+  if (typeof v !== 'string') throw new ConfigError(`${where} must be a file path or an inline schema`);
+  const file = path.resolve(dir, v);
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as JsonSchema;
+  } catch (err) {
+    throw new ConfigError(`${where}: ${file} is not a readable JSON Schema (${(err as Error).message})`);
+  }
+}

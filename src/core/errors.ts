@@ -1,0 +1,73 @@
+/**
+ * Errors are values: every failure the gateway reports carries a Confluent `error_code`.
+ * The HTTP status is derived from the code in one place (http/errors.ts), never chosen ad hoc.
+ */
+export interface ValidationIssue {
+  /** Where the problem is, e.g. `records[3].value/heartrate`. */
+  path: string;
+  /** The rule that failed, in words, e.g. `must match pattern "^[0-9]+$"`. */
+  message: string;
+}
+
+export class GatewayError extends Error {
+  constructor(
+    /** Confluent error code: an HTTP status (400) or status×100+n (40401). */
+    readonly errorCode: number,
+    message: string,
+    readonly details: {
+      validationErrors?: ValidationIssue[];
+      retryAfterSeconds?: number;
+      /** Extra response headers, e.g. WWW-Authenticate. */
+      headers?: Record<string, string>;
+      /** Send no body (Confluent answers some 406s without one). */
+      noBody?: boolean;
+    } = {},
+  ) {
+    super(message);
+    this.name = 'GatewayError';
+  }
+}
+
+/** The Confluent error codes the gateway emits, with the messages clients sometimes match on. */
+export const Errors = {
+  badRequest: (message: string) => new GatewayError(400, message),
+  notFound: () => new GatewayError(404, 'HTTP 404 Not Found'),
+  methodNotAllowed: () => new GatewayError(405, 'HTTP 405 Method Not Allowed'),
+  notAcceptable: (noBody = false) => new GatewayError(406, 'HTTP 406 Not Acceptable', { noBody }),
+  unsupportedMediaType: (message = 'HTTP 415 Unsupported Media Type') => new GatewayError(415, message),
+  payloadTooLarge: (limit: number) =>
+    new GatewayError(413, `Request body is larger than the limit of ${limit} bytes.`),
+  unprocessable: (message: string, validationErrors?: ValidationIssue[]) =>
+    new GatewayError(422, message, { validationErrors }),
+  topicNotFound: () => new GatewayError(40401, 'Topic not found.'),
+  partitionNotFound: () => new GatewayError(40402, 'Partition not found.'),
+  consumerInstanceNotFound: () => new GatewayError(40403, 'Consumer instance not found.'),
+  consumerFormatMismatch: () =>
+    new GatewayError(
+      40601,
+      'The requested embedded data format does not match the deserializer for this consumer instance',
+    ),
+  consumerAlreadyExists: () =>
+    new GatewayError(40902, 'Consumer with specified consumer ID already exists in the specified consumer group.'),
+  illegalState: (detail: string) => new GatewayError(40903, `Illegal state: ${detail}`),
+  invalidConsumerConfig: (detail: string) => new GatewayError(42204, `Invalid consumer configuration: ${detail}`),
+  recordValidation: (issues: ValidationIssue[]) =>
+    new GatewayError(
+      42206,
+      `${issues.length} validation error${issues.length === 1 ? '' : 's'}: ${issues
+        .slice(0, 5)
+        .map((i) => `${i.path}: ${i.message}`)
+        .join('; ')}${issues.length > 5 ? '; …' : ''}`,
+      { validationErrors: issues },
+    ),
+  kafka: (message: string) => new GatewayError(50002, message),
+  kafkaRetriable: (message: string) => new GatewayError(50003, message),
+  internal: () => new GatewayError(500, 'Internal Server Error'),
+} as const;
+
+/** HTTP status for a Confluent error code (Confluent's own quirk: 40001 travels with 422). */
+export function httpStatusOf(errorCode: number): number {
+  if (errorCode === 40001) return 422;
+  if (errorCode < 1000) return errorCode;
+  return Math.floor(errorCode / 100);
+}

@@ -1,0 +1,72 @@
+/**
+ * Builds the express application: cross-cutting HTTP concerns first (security headers, body
+ * reading), then the v2 routes, then 404/405 and the error handler.
+ */
+import express, { type Express, type Request, type RequestHandler } from 'express';
+import helmet from 'helmet';
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.js';
+import { Errors } from '../core/errors.js';
+import type { MetadataService, ProduceService } from '../core/ports.js';
+import type { OpenApiValidator } from '../policy/validation/openapi.js';
+import type { RecordSchemas } from '../policy/validation/record-schemas.js';
+import { errorHandler } from './errors.js';
+import { makeOperation } from './operation.js';
+import { metadataRoutes } from './routes/metadata.js';
+import { produceRoutes } from './routes/produce.js';
+
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  validator: OpenApiValidator;
+  recordSchemas: RecordSchemas;
+  metadata: MetadataService;
+  producer: ProduceService;
+}
+
+export function createApp(deps: AppDeps): Express {
+  const { config, logger, validator } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.set('trust proxy', config.http.trustProxy);
+  app.use(helmet());
+  // Bodies are read as bytes and parsed by each route: produce needs lossless numbers.
+  app.use(express.raw({ type: () => true, limit: config.http.maxBodyBytes }));
+
+  const operation = makeOperation(validator);
+  app.use(metadataRoutes({ operation, metadata: deps.metadata, strictMediaTypes: config.http.strictMediaTypes }));
+  app.use(
+    produceRoutes({
+      operation,
+      validator,
+      recordSchemas: deps.recordSchemas,
+      metadata: deps.metadata,
+      producer: deps.producer,
+      strictMediaTypes: config.http.strictMediaTypes,
+      limits: config.produce,
+    }),
+  );
+
+  app.use(notFoundOrMethodNotAllowed(validator.document));
+  app.use(
+    errorHandler(config.http.maxBodyBytes, (err, req: Request) =>
+      logger.error({ err, method: req.method, url: req.originalUrl }, 'unexpected error'),
+    ),
+  );
+  return app;
+}
+
+/** Unknown path → 404 `HTTP 404 Not Found`; known path, other method → 405 (as Confluent). */
+function notFoundOrMethodNotAllowed(document: Record<string, unknown>): RequestHandler {
+  const routes = Object.entries((document.paths ?? {}) as Record<string, Record<string, unknown>>).map(
+    ([p, item]) => ({
+      pattern: new RegExp(`^${p.replace(/\{[^}]+\}/g, '[^/]+')}/?$`),
+      methods: Object.keys(item).filter((m) => m !== 'parameters'),
+    }),
+  );
+  return (req, _res, next) => {
+    const route = routes.find((r) => r.pattern.test(req.path));
+    next(route === undefined ? Errors.notFound() : Errors.methodNotAllowed());
+  };
+}

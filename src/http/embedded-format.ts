@@ -1,0 +1,28 @@
+/**
+ * The v2 embedded formats: how a record's key and value travel inside the JSON envelope.
+ *   json   — any JSON value, stored in Kafka as compact UTF-8 JSON (numbers never rounded)
+ *   binary — a base64 string, stored as the exact decoded bytes
+ * null (or an absent field) is a Kafka null in both.
+ */
+import { stringifyJson, parseJson } from '../core/json.js';
+import type { RecordHeader } from '../core/ports.js';
+
+export type Format = 'json' | 'binary';
+
+export function encodeField(format: Format, v: unknown, lossless: boolean): Buffer | null {
+  if (v === null || v === undefined) return null;
+  if (format === 'binary') return Buffer.from(v as string, 'base64');
+  return Buffer.from(stringifyJson(v, lossless), 'utf8');
+}
+
+/** Headers were validated by openapi.yaml: `[{key: string, value: base64|null}]`. */
+export function encodeHeaders(headers: Array<{ key: string; value: string | null }>): RecordHeader[] {
+  return headers.map((h) => ({ key: h.key, value: h.value === null ? null : Buffer.from(h.value, 'base64') }));
+}
+
+/** Kafka bytes → the field's v2 JSON rendering. Throws SyntaxError for non-JSON bytes in json format. */
+export function decodeField(format: Format, bytes: Buffer | null): unknown {
+  if (bytes === null) return null;
+  if (format === 'binary') return bytes.toString('base64');
+  return parseJson(bytes.toString('utf8'));
+}

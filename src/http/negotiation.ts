@@ -1,0 +1,133 @@
+/**
+ * Content negotiation for the Confluent v2 media types:
+ *   application/vnd.kafka[.<embedded format>][.v2]+json
+ * Strict mode reproduces Confluent's 415/406 answers; the lenient default also accepts plain
+ * `application/json` (as the json embedded format) and `*\/*`, which is what curl, Postman and
+ * IoT devices send.
+ */
+import { Errors } from '../core/errors.js';
+
+export type EmbeddedFormat = 'binary' | 'json' | 'avro' | 'jsonschema' | 'protobuf';
+export const SCHEMA_FORMATS: readonly EmbeddedFormat[] = ['avro', 'jsonschema', 'protobuf'];
+
+export const V2 = 'application/vnd.kafka.v2+json';
+export const mediaTypeOf = (format: EmbeddedFormat) => `application/vnd.kafka.${format}.v2+json`;
+
+export interface MediaType {
+  type: string;
+  subtype: string;
+  /** Lower-cased `type/subtype`, parameters removed. */
+  essence: string;
+  /** `q` parameter of an Accept entry. */
+  q: number;
+}
+
+const VENDOR = /^application\/vnd\.kafka(?:\.(binary|json|avro|jsonschema|protobuf))?(?:\.(v1|v2))?\+json$/;
+
+export function parseMediaType(text: string): MediaType | undefined {
+  const [essencePart, ...params] = text.split(';');
+  const essence = essencePart!.trim().toLowerCase();
+  const m = /^([\w.+*-]+)\/([\w.+*-]+)$/.exec(essence);
+  if (!m) return undefined;
+  let q = 1;
+  for (const p of params) {
+    const [k, v] = p.split('=').map((s) => s.trim());
+    if (k?.toLowerCase() === 'q' && v !== undefined) {
+      const n = Number(v);
+      q = Number.isFinite(n) ? Math.min(Math.max(n, 0), 1) : 0;
+    }
+  }
+  return { type: m[1]!, subtype: m[2]!, essence, q };
+}
+
+/** `{ format, version }` of a Kafka vendor type, undefined for anything else. */
+export function vendorParts(essence: string): { format?: EmbeddedFormat; version?: string } | undefined {
+  const m = VENDOR.exec(essence);
+  if (!m) return undefined;
+  return { format: m[1] as EmbeddedFormat | undefined, version: m[2] };
+}
+
+/**
+ * The embedded format a produce request's Content-Type selects. Schema-registry formats are
+ * recognised but answered with a clear 415 until a registry is supported.
+ */
+export function produceFormat(contentType: string | undefined, strict: boolean): 'json' | 'binary' {
+  const mt = contentType === undefined ? undefined : parseMediaType(contentType);
+  if (mt === undefined) {
+    if (!strict && contentType === undefined) return 'json';
+    throw Errors.unsupportedMediaType();
+  }
+  const vendor = vendorParts(mt.essence);
+  if (vendor?.format !== undefined && vendor.version === 'v2') {
+    if (vendor.format === 'json' || vendor.format === 'binary') return vendor.format;
+    throw Errors.unsupportedMediaType(
+      `HTTP 415 Unsupported Media Type: the ${vendor.format} embedded format needs a schema registry, ` +
+        'which this gateway does not support yet; use application/vnd.kafka.json.v2+json or application/vnd.kafka.binary.v2+json',
+    );
+  }
+  if (!strict && mt.essence === 'application/json') return 'json';
+  throw Errors.unsupportedMediaType();
+}
+
+/**
+ * Request Content-Type check for non-produce endpoints that take a body (the consumer API):
+ * any Kafka v2 vendor type, or (lenient) application/json. Body-less requests are never checked.
+ */
+export function checkControlContentType(contentType: string | undefined, strict: boolean): void {
+  if (contentType === undefined) return;
+  const mt = parseMediaType(contentType);
+  if (mt !== undefined) {
+    const vendor = vendorParts(mt.essence);
+    if (vendor !== undefined && vendor.version === 'v2') return;
+    if (!strict && mt.essence === 'application/json') return;
+  }
+  throw Errors.unsupportedMediaType();
+}
+
+export function parseAccept(accept: string | undefined): MediaType[] {
+  if (accept === undefined || accept.trim() === '') return [];
+  return accept
+    .split(',')
+    .map((s) => parseMediaType(s))
+    .filter((m): m is MediaType => m !== undefined);
+}
+
+function matchQuality(range: MediaType, offered: string): number {
+  if (range.essence === offered) return 3;
+  const [type] = offered.split('/');
+  if (range.subtype === '*' && range.type === type) return 2;
+  if (range.essence === '*/*') return 1;
+  return 0;
+}
+
+/**
+ * Picks the response media type from what the endpoint offers (in the server's preference order)
+ * and the client's Accept header. No Accept means anything. Throws 406 when nothing fits.
+ */
+export function negotiate(accept: string | undefined, offered: readonly string[]): string {
+  const ranges = parseAccept(accept);
+  if (ranges.length === 0) return offered[0]!;
+  let best: { type: string; q: number; specificity: number } | undefined;
+  for (const type of offered) {
+    let q = -1;
+    let specificity = 0;
+    for (const r of ranges) {
+      const s = matchQuality(r, type);
+      if (s > specificity || (s === specificity && s > 0 && r.q > q)) {
+        specificity = s;
+        q = r.q;
+      }
+    }
+    if (specificity > 0 && q > 0 && (best === undefined || q > best.q)) best = { type, q, specificity };
+  }
+  if (best === undefined) {
+    const jsonLike = ranges.some((r) => r.subtype === 'json' || r.subtype.endsWith('+json'));
+    throw Errors.notAcceptable(!jsonLike);
+  }
+  return best.type;
+}
+
+/** What metadata and produce endpoints offer: Confluent's v2 type, and plain JSON when lenient. */
+export function v2Offers(strict: boolean): readonly string[] {
+  return strict ? [V2] : [V2, 'application/json'];
+}

@@ -1,0 +1,135 @@
+/**
+ * POST /topics/{topic} and POST /topics/{topic}/partitions/{partition}.
+ *
+ * Order of checks (each failure produces nothing): Content-Type → Accept → body size and JSON →
+ * envelope (openapi.yaml) → limits → topic and partitions exist → each record against the topic's
+ * JSON Schema → encode → Kafka (acks=all) → offsets.
+ */
+import { Router, type Request } from 'express';
+import { Errors, type ValidationIssue } from '../../core/errors.js';
+import { checkShape, parseJson, plainView } from '../../core/json.js';
+import type { MetadataService, OutgoingRecord, ProduceService } from '../../core/ports.js';
+import type { RecordSchemas } from '../../policy/validation/record-schemas.js';
+import type { OpenApiValidator } from '../../policy/validation/openapi.js';
+import { encodeField, encodeHeaders, type Format } from '../embedded-format.js';
+import { mediaTypeOf, produceFormat, v2Offers } from '../negotiation.js';
+import type { Operation } from '../operation.js';
+
+export interface ProduceRouteDeps {
+  operation: Operation;
+  validator: OpenApiValidator;
+  recordSchemas: RecordSchemas;
+  metadata: MetadataService;
+  producer: ProduceService;
+  strictMediaTypes: boolean;
+  limits: { maxRecordsPerRequest: number; maxJsonDepth: number; maxStringLength: number };
+  /** Called after a successful produce, for metrics. */
+  onProduced?: (topic: string, records: number, bytes: number) => void;
+  /** Authorization hook (policy layer); throws a GatewayError to refuse. */
+  authorize?: (req: Request, topic: string) => void;
+}
+
+interface EnvelopeRecord {
+  key?: unknown;
+  value?: unknown;
+  partition?: number | null;
+  headers?: Array<{ key: string; value: string | null }>;
+}
+
+export function produceRoutes(deps: ProduceRouteDeps): Router {
+  const router = Router();
+  const offers = v2Offers(deps.strictMediaTypes);
+
+  const handle = (operationId: 'produceToTopic' | 'produceToPartition') =>
+    deps.operation({ id: operationId, offers }, async ({ req, params }) => {
+      const topic = params.topic as string;
+      const pathPartition = params.partition as number | undefined;
+      const format = produceFormat(req.headers['content-type'], deps.strictMediaTypes);
+      deps.authorize?.(req, topic);
+
+      const { value: body, lossless } = parseBody(req);
+      const mediaType = mediaTypeOf(format);
+      deps.validator.validateBody(operationId, mediaType, body);
+      const records = (body as { records: EnvelopeRecord[] }).records;
+      checkLimits(records, format, deps.limits, deps.strictMediaTypes);
+
+      const partitions = await deps.metadata.partitionCount(topic);
+      if (partitions === undefined) throw Errors.topicNotFound();
+      if (pathPartition !== undefined && pathPartition >= partitions) throw Errors.partitionNotFound();
+      for (const r of records) if (typeof r.partition === 'number' && r.partition >= partitions) throw Errors.partitionNotFound();
+
+      if (format === 'json' && deps.recordSchemas.has(topic)) {
+        const view = lossless ? (plainView(records) as EnvelopeRecord[]) : records;
+        const issues = deps.recordSchemas.check(topic, view);
+        if (issues.length > 0) throw Errors.recordValidation(issues);
+      }
+
+      let bytes = 0;
+      const outgoing = records.map((r): OutgoingRecord => {
+        const key = encodeField(format, r.key, lossless);
+        const value = encodeField(format, r.value, lossless);
+        bytes += (key?.length ?? 0) + (value?.length ?? 0);
+        return {
+          key,
+          value,
+          partition: typeof r.partition === 'number' ? r.partition : pathPartition,
+          headers: r.headers === undefined ? undefined : encodeHeaders(r.headers),
+        };
+      });
+
+      const outcomes = await deps.producer.produce(topic, outgoing);
+      deps.onProduced?.(topic, outcomes.filter((o) => o.ok).length, bytes);
+      return {
+        body: {
+          offsets: outcomes.map((o) =>
+            o.ok
+              ? { partition: o.partition, offset: o.offset, error_code: null, error: null }
+              : { partition: null, offset: null, error_code: o.errorCode, error: o.error },
+          ),
+          key_schema_id: null,
+          value_schema_id: null,
+        },
+      };
+    });
+
+  router.post('/topics/:topic', handle('produceToTopic'));
+  router.post('/topics/:topic/partitions/:partition', handle('produceToPartition'));
+  return router;
+}
+
+function parseBody(req: Request): { value: unknown; lossless: boolean } {
+  const raw = req.body as Buffer | undefined;
+  if (raw === undefined || !Buffer.isBuffer(raw) || raw.length === 0) {
+    throw Errors.unprocessable('Request body is empty; expected {"records":[…]}.');
+  }
+  try {
+    return parseJson(raw.toString('utf8'));
+  } catch (err) {
+    throw Errors.badRequest(`Malformed JSON: ${(err as Error).message}`);
+  }
+}
+
+function checkLimits(
+  records: EnvelopeRecord[],
+  format: Format,
+  limits: ProduceRouteDeps['limits'],
+  strict: boolean,
+): void {
+  if (records.length > limits.maxRecordsPerRequest) {
+    throw Errors.unprocessable(
+      `Too many records: ${records.length} in one request, the limit is ${limits.maxRecordsPerRequest}.`,
+    );
+  }
+  const issues: ValidationIssue[] = [];
+  records.forEach((r, i) => {
+    if (strict && r.headers !== undefined) {
+      throw Errors.badRequest(`records[${i}]: must NOT have additional property "headers" (strict mode)`);
+    }
+    if (format !== 'json') return;
+    for (const field of ['key', 'value'] as const) {
+      const problem = checkShape(r[field], limits.maxJsonDepth, limits.maxStringLength);
+      if (problem !== undefined) issues.push({ path: `records[${i}].${field}`, message: problem });
+    }
+  });
+  if (issues.length > 0) throw Errors.recordValidation(issues);
+}

@@ -1,0 +1,35 @@
+/** One kafkajs client per process, with kafkajs's logs routed into the gateway's logger. */
+import { Kafka, logLevel, type LogEntry } from 'kafkajs';
+import type { Logger } from 'pino';
+
+export interface KafkaClientOptions {
+  brokers: string[];
+  clientId: string;
+  logger: Logger;
+}
+
+export function createKafka({ brokers, clientId, logger }: KafkaClientOptions): Kafka {
+  const log = logger.child({ component: 'kafkajs' });
+  return new Kafka({
+    brokers,
+    clientId,
+    logLevel: logLevel.WARN,
+    logCreator:
+      () =>
+      ({ level, log: entry }: LogEntry) => {
+        const { message, ...rest } = entry;
+        if (level <= logLevel.ERROR) log.error(rest, message);
+        else log.warn(rest, message);
+      },
+    retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 5_000 },
+  });
+}
+
+/** kafkajs marks transient failures (timeouts, leader moves, broker down) as retriable. */
+export function isRetriable(err: unknown): boolean {
+  const e = err as { retriable?: boolean; name?: string; originalError?: unknown } | undefined;
+  if (e?.retriable === true) return true;
+  if (e?.name === 'KafkaJSNumberOfRetriesExceeded' || e?.name === 'KafkaJSRequestTimeoutError') return true;
+  if (e?.name === 'KafkaJSConnectionError' || e?.name === 'KafkaJSTimeout') return true;
+  return e?.originalError !== undefined && isRetriable(e.originalError);
+}

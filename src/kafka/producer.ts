@@ -1,0 +1,198 @@
+/**
+ * The produce path. Concurrent HTTP requests share Kafka produce requests: while a send is in
+ * flight, newly arriving records wait and leave together in the next one (adaptive batching, like
+ * Nagle's algorithm: no delay when idle, bigger batches under load). Every send uses acks=all, and a
+ * request's promise resolves only when Kafka has acknowledged or failed each of its records.
+ *
+ * Partitions are chosen here, not by kafkajs, so each record's offset can be read off the
+ * per-partition base offsets Kafka returns: keyed records use the Java client's murmur2 hash
+ * (kafkajs's DefaultPartitioner), unkeyed records of one request stick to one partition, rotating
+ * per request.
+ */
+import {
+  CompressionTypes,
+  Partitioners,
+  type Kafka,
+  type Message,
+  type PartitionMetadata,
+  type Producer,
+  type TopicMessages,
+} from 'kafkajs';
+import type { OutgoingRecord, ProduceOutcome, ProduceService } from '../core/ports.js';
+import { isRetriable } from './client.js';
+
+export interface ProducerOptions {
+  /** Sends in flight at once; records arriving meanwhile share the next send. */
+  maxInFlightSends: number;
+  /** Extra wait before a send to gather more records (0 = next tick). */
+  lingerMs: number;
+  /** Broker-side ack timeout per send, ms. */
+  ackTimeoutMs: number;
+  /** Upper bound on one send's payload, so a burst becomes several sends instead of one huge one. */
+  maxSendBytes?: number;
+  /** Partition count of a topic (the caller has already checked that the topic exists). */
+  partitionCount: (topic: string) => Promise<number | undefined>;
+}
+
+interface Pending {
+  topic: string;
+  messages: Message[];
+  bytes: number;
+  resolve: (outcomes: ProduceOutcome[]) => void;
+}
+
+export class KafkaProducerBridge implements ProduceService {
+  private readonly producer: Producer;
+  private readonly hash = Partitioners.DefaultPartitioner();
+  private readonly fakeMetadata = new Map<number, PartitionMetadata[]>();
+  private readonly stickyNext = new Map<string, number>();
+  private queue: Pending[] = [];
+  private inFlight = 0;
+  private scheduled = false;
+  private readonly idleWaiters: Array<() => void> = [];
+
+  constructor(
+    kafka: Kafka,
+    private readonly options: ProducerOptions,
+  ) {
+    this.producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: false });
+  }
+
+  connect(): Promise<void> {
+    return this.producer.connect();
+  }
+
+  /** Waits until every accepted record has been acknowledged or failed, then disconnects. */
+  async close(): Promise<void> {
+    await this.drained();
+    await this.producer.disconnect();
+  }
+
+  /** Resolves when nothing is queued or in flight. */
+  drained(): Promise<void> {
+    if (this.queue.length === 0 && this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  async produce(topic: string, records: OutgoingRecord[]): Promise<ProduceOutcome[]> {
+    const count = await this.options.partitionCount(topic);
+    if (count === undefined) {
+      return records.map(() => ({ ok: false, errorCode: 50003, error: `Topic ${topic} not present in metadata.` }));
+    }
+    let bytes = 0;
+    const sticky = this.nextStickyPartition(topic, count);
+    const messages = records.map((r): Message => {
+      bytes += (r.key?.length ?? 0) + (r.value?.length ?? 0) + 32;
+      return {
+        key: r.key,
+        value: r.value,
+        partition: r.partition ?? (r.key === null ? sticky : this.partitionForKey(topic, r.key, count)),
+        headers: r.headers === undefined ? undefined : toKafkaHeaders(r.headers),
+      };
+    });
+    return new Promise((resolve) => {
+      this.queue.push({ topic, messages, bytes, resolve });
+      this.schedule();
+    });
+  }
+
+  private partitionForKey(topic: string, key: Buffer, count: number): number {
+    let partitionMetadata = this.fakeMetadata.get(count);
+    if (partitionMetadata === undefined) {
+      partitionMetadata = Array.from({ length: count }, (_, partitionId) => ({
+        partitionId,
+        leader: 0,
+        partitionErrorCode: 0,
+        replicas: [0],
+        isr: [0],
+      }));
+      this.fakeMetadata.set(count, partitionMetadata);
+    }
+    // kafkajs's DefaultPartitioner is the Java client's: toPositive(murmur2(keyBytes)) % partitions.
+    return this.hash({ topic, partitionMetadata, message: { key, value: null } });
+  }
+
+  private nextStickyPartition(topic: string, count: number): number {
+    const next = this.stickyNext.get(topic) ?? Math.floor(Math.random() * count);
+    this.stickyNext.set(topic, (next + 1) % count);
+    return next % count;
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.inFlight >= this.options.maxInFlightSends || this.queue.length === 0) return;
+    this.scheduled = true;
+    const flush = () => {
+      this.scheduled = false;
+      this.flush();
+    };
+    if (this.options.lingerMs > 0) setTimeout(flush, this.options.lingerMs);
+    else setImmediate(flush);
+  }
+
+  private flush(): void {
+    if (this.queue.length === 0) return;
+    const limit = this.options.maxSendBytes ?? 8 * 1024 * 1024;
+    let bytes = 0;
+    let n = 0;
+    while (n < this.queue.length && (n === 0 || bytes + this.queue[n]!.bytes <= limit)) bytes += this.queue[n++]!.bytes;
+    const batch = this.queue.slice(0, n);
+    this.queue = this.queue.slice(n);
+    this.inFlight++;
+    void this.send(batch).finally(() => {
+      this.inFlight--;
+      if (this.queue.length > 0) this.schedule();
+      else if (this.inFlight === 0) this.idleWaiters.splice(0).forEach((w) => w());
+    });
+    // Another send may start at once if the queue is still long and a slot is free.
+    this.schedule();
+  }
+
+  private async send(batch: Pending[]): Promise<void> {
+    const byTopic = new Map<string, Message[]>();
+    for (const p of batch) {
+      const list = byTopic.get(p.topic);
+      if (list === undefined) byTopic.set(p.topic, [...p.messages]);
+      else for (const m of p.messages) list.push(m);
+    }
+    const topicMessages: TopicMessages[] = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+    try {
+      const results = await this.producer.sendBatch({
+        topicMessages,
+        acks: -1,
+        timeout: this.options.ackTimeoutMs,
+        compression: CompressionTypes.None,
+      });
+      // kafkajs keeps each partition's messages in the order given, so offsets follow from base offsets.
+      const next = new Map<string, number>();
+      for (const r of results) next.set(`${r.partition}@${r.topicName}`, Number(r.baseOffset));
+      for (const p of batch) {
+        p.resolve(
+          p.messages.map((m): ProduceOutcome => {
+            const key = `${m.partition}@${p.topic}`;
+            const offset = next.get(key);
+            if (offset === undefined) {
+              return { ok: false, errorCode: 50002, error: 'Kafka returned no offset for this partition.' };
+            }
+            next.set(key, offset + 1);
+            return { ok: true, partition: m.partition!, offset };
+          }),
+        );
+      }
+    } catch (err) {
+      const errorCode = isRetriable(err) ? 50003 : 50002;
+      const error = (err as Error).message ?? String(err);
+      for (const p of batch) p.resolve(p.messages.map(() => ({ ok: false, errorCode, error })));
+    }
+  }
+}
+
+function toKafkaHeaders(headers: NonNullable<OutgoingRecord['headers']>): Message['headers'] {
+  const out: Record<string, Buffer | Buffer[]> = {};
+  for (const h of headers) {
+    const value = h.value ?? Buffer.alloc(0);
+    const prev = out[h.key];
+    if (prev === undefined) out[h.key] = value;
+    else out[h.key] = Array.isArray(prev) ? [...prev, value] : [prev, value];
+  }
+  return out;
+}

@@ -1,0 +1,66 @@
+/**
+ * Entry point. Reads the configuration (a bad setting stops the process with one line naming it),
+ * starts a local Kafka when no KAFKA_BROKERS is given (the development default, with the demo
+ * topic policy), runs the gateway, and shuts down cleanly on SIGTERM/SIGINT.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pino from 'pino';
+import { ConfigError, loadConfig, type Config } from './config/config.js';
+import { startGateway } from './gateway.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+async function main(): Promise<void> {
+  let config: Config;
+  const env = { ...process.env };
+  const embedded = (env.KAFKA_BROKERS ?? '').trim() === '';
+  if (embedded && env.TOPICS_CONFIG === undefined) env.TOPICS_CONFIG = path.join(root, 'config/demo/topics.yaml');
+  try {
+    config = loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`configuration error: ${err.message}`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = pino({ level: config.logLevel });
+
+  let stopKafka: (() => Promise<void>) | undefined;
+  if (embedded) {
+    logger.info('KAFKA_BROKERS is not set: starting a local Apache Kafka (first run downloads it with Maven)');
+    const localKafka = path.join(root, 'scripts/local-kafka.mjs');
+    const { startLocalKafka } = (await import(localKafka)) as {
+      startLocalKafka: (o: { port?: number }) => Promise<{ brokers: string; stop: () => Promise<void> }>;
+    };
+    const kafka = await startLocalKafka({ port: Number(env.KAFKA_PORT ?? 9092) });
+    config.kafka.brokers = [kafka.brokers];
+    stopKafka = kafka.stop;
+    logger.info({ brokers: kafka.brokers }, 'local Kafka is up');
+  }
+
+  const gateway = await startGateway(config, logger);
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => {
+      logger.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, config.http.shutdownTimeoutMs + 15_000);
+    force.unref();
+    void gateway
+      .close()
+      .then(() => stopKafka?.())
+      .then(() => process.exit(0));
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  console.error(`fatal: ${(err as Error).message}`);
+  process.exit(1);
+});
