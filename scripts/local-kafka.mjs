@@ -104,8 +104,18 @@ export async function startLocalKafka(options = {}) {
   const clusterId = randomBytes(16).toString('base64url').slice(0, 22);
   const format = spawnSync(
     'java',
-    ['-cp', `${jarDir}/*`, `-Dkafka.logs.dir=${dir}`, `-Dlog4j2.configurationFile=${path.join(here, 'kafka', 'log4j2.properties')}`,
-      'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props],
+    [
+      '-cp',
+      `${jarDir}/*`,
+      `-Dkafka.logs.dir=${dir}`,
+      `-Dlog4j2.configurationFile=${path.join(here, 'kafka', 'log4j2.properties')}`,
+      'kafka.tools.StorageTool',
+      'format',
+      '-t',
+      clusterId,
+      '-c',
+      props,
+    ],
     { encoding: 'utf8' },
   );
   if (format.status !== 0) throw new Error(`kafka storage format failed: ${format.stderr || format.stdout}`);
@@ -173,7 +183,8 @@ async function waitForMetadata(brokers, deadline) {
       const cluster = await admin.describeCluster();
       if (cluster.brokers.length > 0) break;
     } catch (err) {
-      if (Date.now() > deadline) throw new Error(`Kafka did not answer metadata requests: ${err.message}`);
+      if (Date.now() > deadline)
+        throw new Error(`Kafka did not answer metadata requests: ${err.message}`, { cause: err });
       await new Promise((r) => setTimeout(r, 300));
     }
   }

@@ -23,11 +23,23 @@ if (!process.env.KAFKA_BROKERS) {
   kafka = await startLocalKafka();
   console.log(`[test] Kafka up on ${kafka.brokers} in ${Date.now() - t0} ms`);
 }
-const env = { ...process.env, KAFKA_BROKERS: process.env.KAFKA_BROKERS || kafka.brokers, KAFKAJS_NO_PARTITIONER_WARNING: '1' };
+const env = {
+  ...process.env,
+  KAFKA_BROKERS: process.env.KAFKA_BROKERS || kafka.brokers,
+  KAFKAJS_NO_PARTITIONER_WARNING: '1',
+};
 
 const child = spawn(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-reporter=spec', `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`, ...flags, ...testFiles],
+  [
+    '--import',
+    'tsx',
+    '--test',
+    '--test-reporter=spec',
+    `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`,
+    ...flags,
+    ...testFiles,
+  ],
   { stdio: 'inherit', env },
 );
 const stop = async (code) => {

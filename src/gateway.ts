@@ -22,7 +22,10 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-export async function startGateway(config: Config, logger: Logger = pino({ level: config.logLevel })): Promise<RunningGateway> {
+export async function startGateway(
+  config: Config,
+  logger: Logger = pino({ level: config.logLevel }),
+): Promise<RunningGateway> {
   if (config.kafka.brokers.length === 0) throw new Error('startGateway needs KAFKA_BROKERS');
   const validator = new OpenApiValidator();
   const recordSchemas = new RecordSchemas(config.topics);

@@ -35,7 +35,10 @@ describe('produce: real traffic from the sample data', () => {
       value_schema_id: null,
     });
     const [stored] = await readRecords(topic, 1);
-    assert.equal(stored!.value!.toString(), '{"deviceid":"AppleWatch4","heartrate":"72","timestamp":"2019-10-07 12:46:13"}');
+    assert.equal(
+      stored!.value!.toString(),
+      '{"deviceid":"AppleWatch4","heartrate":"72","timestamp":"2019-10-07 12:46:13"}',
+    );
     assert.equal(stored!.key, null);
   });
 
@@ -44,7 +47,11 @@ describe('produce: real traffic from the sample data', () => {
     const lines = sampleLines('clickstream.jsonl');
     for (let i = 0; i < lines.length; i += 100) {
       const batch = lines.slice(i, i + 100);
-      const res = await post(`${gw.url}/topics/${topic}`, JSON_V2, `{"records":[${batch.map((l) => `{"value":${l}}`).join(',')}]}`);
+      const res = await post(
+        `${gw.url}/topics/${topic}`,
+        JSON_V2,
+        `{"records":[${batch.map((l) => `{"value":${l}}`).join(',')}]}`,
+      );
       assert.equal(res.status, 200);
       assert.equal(res.body.offsets.length, 100);
       res.body.offsets.forEach((o: { offset: number }, j: number) => assert.equal(o.offset, i + j));
@@ -68,7 +75,10 @@ describe('produce: real traffic from the sample data', () => {
 
     const sample = lines.map((l) => parse(l) as { key: string | null; partition: unknown });
     const keys = sample.map((t) => t.key);
-    const javaPartitions = javaPartitionsFor(6, keys.map((k) => JSON.stringify(k)));
+    const javaPartitions = javaPartitionsFor(
+      6,
+      keys.map((k) => JSON.stringify(k)),
+    );
     res.body.offsets.forEach((o: { partition: number; error_code: null }, i: number) => {
       assert.equal(o.error_code, null);
       const forced = sample[i]!.partition;
@@ -84,13 +94,16 @@ describe('produce: real traffic from the sample data', () => {
       assert.equal(r.value!.toString(), compactField(lines[i]!, 'value'));
       assert.equal(r.key === null ? null : r.key.toString(), keys[i] === null ? null : JSON.stringify(keys[i]));
     });
-    assert.ok(stored.some((r) => r.value!.toString().includes('"id":1150000000000000001')), 'id not rounded');
+    assert.ok(
+      stored.some((r) => r.value!.toString().includes('"id":1150000000000000001')),
+      'id not rounded',
+    );
   });
 
   it('stores keyed word events with nested structs, one request each, in order', async () => {
     const topic = await createTopic(3);
     const lines = sampleLines('words.jsonl').slice(0, 50);
-    const results = [];
+    const results: Array<{ partition: number; offset: number }> = [];
     for (const line of lines) {
       const res = await post(`${gw.url}/topics/${topic}`, JSON_V2, `{"records":[${line}]}`);
       assert.equal(res.status, 200);
@@ -99,7 +112,7 @@ describe('produce: real traffic from the sample data', () => {
     // Same key ⇒ same partition ⇒ consecutive offsets.
     const stored = await readRecords(topic, lines.length);
     for (const [i, line] of lines.entries()) {
-      const r = stored.find((s) => s.partition === results[i].partition && s.offset === results[i].offset)!;
+      const r = stored.find((s) => s.partition === results[i]!.partition && s.offset === results[i]!.offset)!;
       assert.equal(r.value!.toString(), compactField(line, 'value'));
       assert.equal(r.key!.toString(), compactField(line, 'key'));
     }
@@ -113,7 +126,10 @@ describe('produce: real traffic from the sample data', () => {
       assert.equal(res.body.offsets[0].offset, i);
     }
     const stored = await readRecords(topic, lines.length);
-    assert.deepEqual(stored.map((r) => r.value!.toString()), lines.map(compact));
+    assert.deepEqual(
+      stored.map((r) => r.value!.toString()),
+      lines.map(compact),
+    );
   });
 });
 
@@ -122,7 +138,12 @@ describe('produce: formats, keys, partitions, headers', () => {
     const topic = await createTopic(1);
     const bytes = Buffer.from([0, 1, 2, 253, 254, 255, 10, 13]);
     const res = await post(`${gw.url}/topics/${topic}`, BINARY_V2, {
-      records: [{ value: 'S2Fma2E=' }, { key: 'a2V5', value: bytes.toString('base64') }, { value: 'S2Fma2E' }, { value: '' }],
+      records: [
+        { value: 'S2Fma2E=' },
+        { key: 'a2V5', value: bytes.toString('base64') },
+        { value: 'S2Fma2E' },
+        { value: '' },
+      ],
     });
     assert.equal(res.status, 200);
     const stored = await readRecords(topic, 4);
@@ -160,7 +181,9 @@ describe('produce: formats, keys, partitions, headers', () => {
     const topic = await createTopic(3);
     const seen = new Set<number>();
     for (let i = 0; i < 6; i++) {
-      const res = await post(`${gw.url}/topics/${topic}`, JSON_V2, { records: [{ value: i }, { value: i }, { value: i }] });
+      const res = await post(`${gw.url}/topics/${topic}`, JSON_V2, {
+        records: [{ value: i }, { value: i }, { value: i }],
+      });
       const parts = new Set(res.body.offsets.map((o: { partition: number }) => o.partition));
       assert.equal(parts.size, 1);
       seen.add([...parts][0] as number);
@@ -180,16 +203,24 @@ describe('produce: formats, keys, partitions, headers', () => {
 
   it('plain application/json (and no Content-Type) is the json format in lenient mode', async () => {
     const topic = await createTopic(1);
-    assert.equal((await post(`${gw.url}/topics/${topic}`, 'application/json', { records: [{ value: { a: 1 } }] })).status, 200);
+    assert.equal(
+      (await post(`${gw.url}/topics/${topic}`, 'application/json', { records: [{ value: { a: 1 } }] })).status,
+      200,
+    );
     assert.equal((await post(`${gw.url}/topics/${topic}`, undefined, { records: [{ value: { a: 2 } }] })).status, 200);
     const stored = await readRecords(topic, 2);
-    assert.deepEqual(stored.map((r) => r.value!.toString()), ['{"a":1}', '{"a":2}']);
+    assert.deepEqual(
+      stored.map((r) => r.value!.toString()),
+      ['{"a":1}', '{"a":2}'],
+    );
   });
 
   it('many concurrent single-record requests each get their own correct offset', async () => {
     const topic = await createTopic(2);
     const results = await Promise.all(
-      Array.from({ length: 200 }, (_, i) => post(`${gw.url}/topics/${topic}`, JSON_V2, { records: [{ key: `k${i % 7}`, value: { i } }] })),
+      Array.from({ length: 200 }, (_, i) =>
+        post(`${gw.url}/topics/${topic}`, JSON_V2, { records: [{ key: `k${i % 7}`, value: { i } }] }),
+      ),
     );
     const stored = await readRecords(topic, 200);
     const byPlace = new Map(stored.map((r) => [`${r.partition}/${r.offset}`, r.value!.toString()]));
@@ -203,14 +234,18 @@ describe('produce: formats, keys, partitions, headers', () => {
 /** Asks kafka-clients (Java) which partition each key goes to. */
 function javaPartitionsFor(partitions: number, keys: string[]): number[] {
   const cp = path.join(root, '.cache/kafka', readKafkaVersion(), '*');
-  const out = execFileSync('java', ['-cp', cp, path.join(root, 'test/support/JavaPartitioner.java'), String(partitions), ...keys], {
-    encoding: 'utf8',
-  });
+  const out = execFileSync(
+    'java',
+    ['-cp', cp, path.join(root, 'test/support/JavaPartitioner.java'), String(partitions), ...keys],
+    {
+      encoding: 'utf8',
+    },
+  );
   return out.trim().split('\n').map(Number);
 }
 
 function readKafkaVersion(): string {
-  return /<kafka\.version>([^<]+)</.exec(execFileSync('cat', [path.join(root, 'scripts/kafka/pom.xml')], { encoding: 'utf8' }))![1]!;
+  return /<kafka\.version>([^<]+)</.exec(
+    execFileSync('cat', [path.join(root, 'scripts/kafka/pom.xml')], { encoding: 'utf8' }),
+  )![1]!;
 }
-
-

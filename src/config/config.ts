@@ -93,6 +93,7 @@ function parseTrustProxy(v: string | undefined): boolean | number | string {
   if (v === undefined || /^(false|0|no|off)$/i.test(v)) return false;
   if (/^(true|yes|on)$/i.test(v)) return true;
   if (/^\d+$/.test(v)) return Number(v);
-  if (!/^[\w.:/, -]+$/.test(v)) throw new ConfigError(`TRUST_PROXY=${v} is not true/false, a hop count or a list of addresses`);
+  if (!/^[\w.:/, -]+$/.test(v))
+    throw new ConfigError(`TRUST_PROXY=${v} is not true/false, a hop count or a list of addresses`);
   return v;
 }

@@ -55,7 +55,12 @@ export class EnvReader {
 
   list(name: string): string[] {
     const v = this.raw(name);
-    return v === undefined ? [] : v.split(',').map((s) => s.trim()).filter(Boolean);
+    return v === undefined
+      ? []
+      : v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
   }
 
   url(name: string): string | undefined {

@@ -26,9 +26,7 @@ export interface TopicPolicies {
 
 /** The first rule naming the topic exactly, else the first pattern that matches it. */
 export function ruleFor(policies: TopicPolicies, topic: string): TopicRule | undefined {
-  return (
-    policies.rules.find((r) => r.name === topic) ?? policies.rules.find((r) => r.pattern?.test(topic) === true)
-  );
+  return policies.rules.find((r) => r.name === topic) ?? policies.rules.find((r) => r.pattern?.test(topic) === true);
 }
 
 export function loadTopicPolicies(file: string | undefined): TopicPolicies {

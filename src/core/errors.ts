@@ -35,8 +35,7 @@ export const Errors = {
   methodNotAllowed: () => new GatewayError(405, 'HTTP 405 Method Not Allowed'),
   notAcceptable: (noBody = false) => new GatewayError(406, 'HTTP 406 Not Acceptable', { noBody }),
   unsupportedMediaType: (message = 'HTTP 415 Unsupported Media Type') => new GatewayError(415, message),
-  payloadTooLarge: (limit: number) =>
-    new GatewayError(413, `Request body is larger than the limit of ${limit} bytes.`),
+  payloadTooLarge: (limit: number) => new GatewayError(413, `Request body is larger than the limit of ${limit} bytes.`),
   unprocessable: (message: string, validationErrors?: ValidationIssue[]) =>
     new GatewayError(422, message, { validationErrors }),
   topicNotFound: () => new GatewayError(40401, 'Topic not found.'),

@@ -4,7 +4,13 @@
  * hold such a number, so they take the fast native path; the rest are parsed with lossless-json,
  * which keeps every unsafe number as its original text.
  */
-import { isLosslessNumber, isSafeNumber, LosslessNumber, parse as losslessParse, stringify as losslessStringify } from 'lossless-json';
+import {
+  isLosslessNumber,
+  isSafeNumber,
+  LosslessNumber,
+  parse as losslessParse,
+  stringify as losslessStringify,
+} from 'lossless-json';
 
 export interface ParsedJson {
   value: unknown;
@@ -58,8 +64,10 @@ export function checkShape(value: unknown, maxDepth: number, maxString: number):
     } else if (v !== null && typeof v === 'object' && !isLosslessNumber(v)) {
       if (depth > maxDepth) return `nesting is deeper than ${maxDepth} levels`;
       const children = Array.isArray(v) ? v : Object.values(v);
-      for (const c of children) if (c !== null && typeof c === 'object') stack.push([c, depth + 1]);
-      else if (typeof c === 'string' && c.length > maxString) return `a string is longer than ${maxString} characters`;
+      for (const c of children)
+        if (c !== null && typeof c === 'object') stack.push([c, depth + 1]);
+        else if (typeof c === 'string' && c.length > maxString)
+          return `a string is longer than ${maxString} characters`;
       if (!Array.isArray(v)) {
         for (const k of Object.keys(v)) if (k.length > maxString) return `a key is longer than ${maxString} characters`;
       }

@@ -18,8 +18,7 @@ export interface OutgoingRecord {
 }
 
 export type ProduceOutcome =
-  | { ok: true; partition: number; offset: number }
-  | { ok: false; errorCode: 50002 | 50003; error: string };
+  { ok: true; partition: number; offset: number } | { ok: false; errorCode: 50002 | 50003; error: string };
 
 export interface ProduceService {
   /** Resolves once Kafka acknowledged (acks=all) or failed every record; never rejects. */

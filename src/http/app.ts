@@ -59,12 +59,10 @@ export function createApp(deps: AppDeps): Express {
 
 /** Unknown path → 404 `HTTP 404 Not Found`; known path, other method → 405 (as Confluent). */
 function notFoundOrMethodNotAllowed(document: Record<string, unknown>): RequestHandler {
-  const routes = Object.entries((document.paths ?? {}) as Record<string, Record<string, unknown>>).map(
-    ([p, item]) => ({
-      pattern: new RegExp(`^${p.replace(/\{[^}]+\}/g, '[^/]+')}/?$`),
-      methods: Object.keys(item).filter((m) => m !== 'parameters'),
-    }),
-  );
+  const routes = Object.entries((document.paths ?? {}) as Record<string, Record<string, unknown>>).map(([p, item]) => ({
+    pattern: new RegExp(`^${p.replace(/\{[^}]+\}/g, '[^/]+')}/?$`),
+    methods: Object.keys(item).filter((m) => m !== 'parameters'),
+  }));
   return (req, _res, next) => {
     const route = routes.find((r) => r.pattern.test(req.path));
     next(route === undefined ? Errors.notFound() : Errors.methodNotAllowed());

@@ -14,7 +14,8 @@ export function toGatewayError(err: unknown, limitBytes: number): GatewayError |
   if (e?.type === 'entity.too.large') return Errors.payloadTooLarge(limitBytes);
   if (e?.type === 'request.aborted') return Errors.badRequest('Request aborted.');
   if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') return Errors.unsupportedMediaType();
-  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) return new GatewayError(e.status, e.message ?? 'Bad Request');
+  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500)
+    return new GatewayError(e.status, e.message ?? 'Bad Request');
   return undefined;
 }
 
@@ -31,7 +32,10 @@ export function sendError(req: Request, res: Response, err: GatewayError): void 
   sendJson(res, status, (res.locals.responseType as string | undefined) ?? V2, body);
 }
 
-export function errorHandler(limitBytes: number, onUnexpected: (err: unknown, req: Request) => void): ErrorRequestHandler {
+export function errorHandler(
+  limitBytes: number,
+  onUnexpected: (err: unknown, req: Request) => void,
+): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const gatewayError = toGatewayError(err, limitBytes);
     if (gatewayError === undefined) onUnexpected(err, req);

@@ -9,7 +9,9 @@ export const dataDir = process.env.SHARED_DATA_DIR ?? path.resolve(here, '../../
 
 /** Raw lines of a sample file. */
 export function sampleLines(file: string): string[] {
-  return readFileSync(path.join(dataDir, file), 'utf8').split('\n').filter((l) => l.trim() !== '');
+  return readFileSync(path.join(dataDir, file), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
 }
 
 /** Compact JSON of a JSON text, with every number kept exactly as written. */

@@ -28,14 +28,23 @@ export interface Reply {
 
 export async function request(
   url: string,
-  init: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {},
+  init: { method?: string; headers?: Record<string, string>; body?: string | Uint8Array } = {},
 ): Promise<Reply> {
-  const res = await fetch(url, { method: init.method ?? 'GET', headers: init.headers, body: init.body });
+  const res = await fetch(url, {
+    method: init.method ?? 'GET',
+    headers: init.headers,
+    body: init.body as BodyInit | undefined,
+  });
   const text = await res.text();
   return { status: res.status, headers: res.headers, text, body: text === '' ? undefined : JSON.parse(text) };
 }
 
-export function post(url: string, contentType: string | undefined, body: unknown, headers: Record<string, string> = {}) {
+export function post(
+  url: string,
+  contentType: string | undefined,
+  body: unknown,
+  headers: Record<string, string> = {},
+) {
   return request(url, {
     method: 'POST',
     headers: { ...(contentType ? { 'content-type': contentType } : {}), ...headers },

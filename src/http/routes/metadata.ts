@@ -19,7 +19,10 @@ export function metadataRoutes(deps: MetadataRouteDeps): Router {
   const offers = v2Offers(deps.strictMediaTypes);
   const { operation, metadata } = deps;
 
-  router.get('/', operation({ id: 'getRoot', offers }, () => ({ body: {} })));
+  router.get(
+    '/',
+    operation({ id: 'getRoot', offers }, () => ({ body: {} })),
+  );
 
   router.get(
     '/topics',
@@ -64,7 +67,10 @@ export function metadataRoutes(deps: MetadataRouteDeps): Router {
     }),
   );
 
-  router.get('/brokers', operation({ id: 'listBrokers', offers }, async () => ({ body: { brokers: await metadata.listBrokers() } })));
+  router.get(
+    '/brokers',
+    operation({ id: 'listBrokers', offers }, async () => ({ body: { brokers: await metadata.listBrokers() } })),
+  );
 
   return router;
 }

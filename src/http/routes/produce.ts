@@ -56,7 +56,8 @@ export function produceRoutes(deps: ProduceRouteDeps): Router {
       const partitions = await deps.metadata.partitionCount(topic);
       if (partitions === undefined) throw Errors.topicNotFound();
       if (pathPartition !== undefined && pathPartition >= partitions) throw Errors.partitionNotFound();
-      for (const r of records) if (typeof r.partition === 'number' && r.partition >= partitions) throw Errors.partitionNotFound();
+      for (const r of records)
+        if (typeof r.partition === 'number' && r.partition >= partitions) throw Errors.partitionNotFound();
 
       if (format === 'json' && deps.recordSchemas.has(topic)) {
         const view = lossless ? (plainView(records) as EnvelopeRecord[]) : records;

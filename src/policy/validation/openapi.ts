@@ -169,7 +169,8 @@ export function describe(e: ErrorObject | undefined): string {
   if (e.keyword === 'additionalProperties') {
     return `must NOT have additional property "${(e.params as { additionalProperty: string }).additionalProperty}"`;
   }
-  if (e.keyword === 'required') return `must have property "${(e.params as { missingProperty: string }).missingProperty}"`;
+  if (e.keyword === 'required')
+    return `must have property "${(e.params as { missingProperty: string }).missingProperty}"`;
   if (e.keyword === 'anyOf' || e.keyword === 'oneOf') return 'does not match any allowed type';
   return e.message ?? 'is invalid';
 }
