@@ -1,0 +1,30 @@
+/**
+ * Who is calling. Authentication (policy/auth) sets the identity on the response locals; everything
+ * downstream — authorization, consumer instance ownership, rate-limit keys, logs — reads it here.
+ * Without authentication every caller is anonymous, keyed by client address.
+ */
+import type { Request, Response } from 'express';
+
+export interface Identity {
+  /** Stable principal name, e.g. `jwt:device-42`, `cert:CN=watch-1`, `apikey:lobby-sensor`, `anonymous`. */
+  id: string;
+  kind: 'anonymous' | 'jwt' | 'cert' | 'apikey';
+  /** Token claims (JWT) or certificate fields, for policy rules on roles and scopes. */
+  claims?: Record<string, unknown>;
+}
+
+const ANONYMOUS: Identity = { id: 'anonymous', kind: 'anonymous' };
+
+export function setIdentity(res: Response, identity: Identity): void {
+  res.locals.identity = identity;
+}
+
+export function identityOf(res: Response): Identity {
+  return (res.locals.identity as Identity | undefined) ?? ANONYMOUS;
+}
+
+/** Key for per-client limits: the principal, or the client address for anonymous callers. */
+export function clientKey(req: Request, res: Response): string {
+  const identity = identityOf(res);
+  return identity.kind === 'anonymous' ? `ip:${req.ip ?? 'unknown'}` : identity.id;
+}
