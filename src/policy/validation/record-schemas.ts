@@ -43,9 +43,11 @@ export class RecordSchemas {
   check(topic: string, records: readonly RecordView[]): ValidationIssue[] {
     const { key, value } = this.validatorsFor(topic);
     const issues: ValidationIssue[] = [];
+    // A null or absent key means "no key" and a null value is a tombstone: neither is checked.
     records.forEach((r, i) => {
-      if (value !== undefined && !value(r.value)) issues.push(...toIssues(`records[${i}].value`, value));
-      if (key !== undefined && !key(r.key)) issues.push(...toIssues(`records[${i}].key`, key));
+      if (value !== undefined && r.value != null && !value(r.value))
+        issues.push(...toIssues(`records[${i}].value`, value));
+      if (key !== undefined && r.key != null && !key(r.key)) issues.push(...toIssues(`records[${i}].key`, key));
     });
     return issues;
   }
