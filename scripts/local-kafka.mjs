@@ -111,10 +111,9 @@ export async function startLocalKafka(options = {}) {
       `-Dlog4j2.configurationFile=${path.join(here, 'kafka', 'log4j2.properties')}`,
       'kafka.tools.StorageTool',
       'format',
-      '-t',
-      clusterId,
-      '-c',
-      props,
+      // `=` form: a random id may start with '-', which would otherwise read as an option.
+      `--cluster-id=${clusterId}`,
+      `--config=${props}`,
     ],
     { encoding: 'utf8' },
   );
