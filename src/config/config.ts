@@ -5,6 +5,7 @@
  */
 import { ConfigError, EnvReader, type Env } from './env.js';
 import { loadTopicPolicies, type TopicPolicies } from './topic-policies.js';
+import { loadSecurityConfig, type SecurityConfig } from './security.js';
 
 export { ConfigError };
 
@@ -49,6 +50,8 @@ export interface Config {
     nodeId: string;
   };
   topics: TopicPolicies;
+  /** TLS, authentication, authorization, rate limits and overload shedding. */
+  security: SecurityConfig;
   logLevel: string;
 }
 
@@ -85,6 +88,7 @@ export function loadConfig(env: Env = process.env): Config {
       nodeId: e.string('NODE_ID', 'n1'),
     },
     topics: loadTopicPolicies(e.optionalString('TOPICS_CONFIG')),
+    security: loadSecurityConfig(e),
     logLevel: e.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
   };
 }

@@ -27,6 +27,8 @@ export interface ProduceRouteDeps {
   onProduced?: (topic: string, records: number, bytes: number) => void;
   /** Authorization hook (policy layer); throws a GatewayError to refuse. */
   authorize?: (req: Request, topic: string) => void;
+  /** Quota hook (policy layer), called once the records are valid and encoded, before Kafka; throws 429 to refuse. */
+  admit?: (req: Request, topic: string, records: number, bytes: number) => Promise<void>;
 }
 
 interface EnvelopeRecord {
@@ -78,6 +80,7 @@ export function produceRoutes(deps: ProduceRouteDeps): Router {
         };
       });
 
+      await deps.admit?.(req, topic, outgoing.length, bytes);
       const outcomes = await deps.producer.produce(topic, outgoing);
       deps.onProduced?.(topic, outcomes.filter((o) => o.ok).length, bytes);
       return {

@@ -1,0 +1,93 @@
+/**
+ * Authentication at the door, failing closed: with authentication on, a request gets through
+ * only with a valid credential — or with none at all when anonymous access was configured.
+ * A credential that is present but wrong is always refused, whatever the anonymous setting.
+ *
+ * Order: `Authorization: Bearer <JWT>`, then `X-API-Key`, then a verified client certificate.
+ */
+import type { Request, RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import type { SecurityConfig } from '../../config/security.js';
+import { GatewayError } from '../../core/errors.js';
+import { setIdentity, type Identity } from '../identity.js';
+import { ApiKeyVerifier } from './api-keys.js';
+import { certificateIdentity } from './client-cert.js';
+import { AuthFailure, JwtVerifier } from './jwt.js';
+
+export const REALM = 'kafka-rest';
+
+export function unauthorized(failure: AuthFailure): GatewayError {
+  const challenge =
+    failure.oauthError === undefined
+      ? `Bearer realm="${REALM}"`
+      : `Bearer realm="${REALM}", error="${failure.oauthError}", error_description="${failure.message.replace(/"/g, "'")}"`;
+  return new GatewayError(40101, failure.message, { headers: { 'WWW-Authenticate': challenge } });
+}
+
+export class Authenticator {
+  private readonly jwt?: JwtVerifier;
+  private readonly apiKeys?: ApiKeyVerifier;
+  private readonly methods: Set<string>;
+
+  constructor(private readonly config: SecurityConfig['auth']) {
+    this.methods = new Set(config.methods);
+    if (config.jwt !== undefined) this.jwt = new JwtVerifier(config.jwt);
+    if (this.methods.has('apikey')) this.apiKeys = new ApiKeyVerifier(config.apiKeys);
+  }
+
+  get enabled(): boolean {
+    return this.methods.size > 0;
+  }
+
+  /** The caller's identity; undefined means anonymous (allowed). Throws AuthFailure to refuse. */
+  async authenticate(req: Request): Promise<Identity | undefined> {
+    const authorization = req.headers.authorization;
+    if (authorization !== undefined) {
+      const m = /^(\S+)(?: +(.*))?$/.exec(authorization.trim());
+      if (m === null || m[1] === '') throw new AuthFailure('The Authorization header is empty.', 'invalid_request');
+      if (m[1]!.toLowerCase() !== 'bearer' || this.jwt === undefined)
+        throw new AuthFailure(
+          `The Authorization scheme "${m[1]!.slice(0, 20)}" is not accepted; use Bearer.`,
+          'invalid_request',
+        );
+      const token = (m[2] ?? '').trim();
+      if (token === '') throw new AuthFailure('The Bearer token is empty.', 'invalid_request');
+      return this.jwt.verify(token);
+    }
+    const apiKey = req.headers['x-api-key'];
+    if (apiKey !== undefined) {
+      if (this.apiKeys === undefined) throw new AuthFailure('API keys are not accepted here.', 'invalid_request');
+      return this.apiKeys.verify(Array.isArray(apiKey) ? apiKey.join(',') : apiKey);
+    }
+    if (this.methods.has('cert')) {
+      const identity = certificateIdentity(req.socket);
+      if (identity !== undefined) return identity;
+    }
+    if (this.config.allowAnonymous) return undefined;
+    throw new AuthFailure('Authentication is required.');
+  }
+}
+
+export function authenticationMiddleware(
+  authenticator: Authenticator,
+  exempt: (req: Request) => boolean,
+  logger: Logger,
+): RequestHandler {
+  return (req, res, next) => {
+    if (exempt(req)) return next();
+    authenticator.authenticate(req).then(
+      (identity) => {
+        if (identity !== undefined) setIdentity(res, identity);
+        next();
+      },
+      (err: unknown) => {
+        if (!(err instanceof AuthFailure)) return next(err);
+        logger.info(
+          { method: req.method, url: req.originalUrl, ip: req.ip, reason: err.message },
+          'authentication refused',
+        );
+        next(unauthorized(err));
+      },
+    );
+  };
+}

@@ -1,0 +1,69 @@
+/**
+ * Overload shedding for produce: a cap on produce requests (and their declared body bytes) in
+ * flight, overall and per caller. Beyond it the request is answered 503 with Retry-After at once,
+ * before its body is read, so a surge costs neither memory nor Kafka capacity and the queue of
+ * work in the gateway stays bounded. The per-caller cap keeps one flooding client from using up
+ * the room that well-behaved clients need.
+ */
+import type { RequestHandler } from 'express';
+import { familyOf } from './classify.js';
+import { overloaded } from './errors.js';
+import { limitKey } from './keys.js';
+
+export interface SheddingOptions {
+  maxRequests: number;
+  maxBytes: number;
+  /** 0 = no per-caller cap. */
+  maxPerClient: number;
+  /** Bytes assumed for a body of unknown length (chunked): the largest allowed body. */
+  maxBodyBytes: number;
+}
+
+export interface InFlight {
+  requests: number;
+  bytes: number;
+  shed: number;
+}
+
+export function produceShedding(options: SheddingOptions): { middleware: RequestHandler; stats: () => InFlight } {
+  let requests = 0;
+  let bytes = 0;
+  let shed = 0;
+  const perClient = new Map<string, number>();
+
+  const middleware: RequestHandler = (req, res, next) => {
+    if (familyOf(req) !== 'produce') return next();
+    const declared = Number(req.headers['content-length']);
+    const cost =
+      Number.isFinite(declared) && declared >= 0 ? Math.min(declared, options.maxBodyBytes) : options.maxBodyBytes;
+    const key = limitKey(req, res);
+    const mine = perClient.get(key) ?? 0;
+    if (
+      requests >= options.maxRequests ||
+      (requests > 0 && bytes + cost > options.maxBytes) ||
+      (options.maxPerClient > 0 && mine >= options.maxPerClient)
+    ) {
+      shed++;
+      // The unread body is not wanted: close the connection after the answer instead of draining it.
+      res.setHeader('Connection', 'close');
+      return next(overloaded());
+    }
+    requests++;
+    bytes += cost;
+    perClient.set(key, mine + 1);
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      requests--;
+      bytes -= cost;
+      const left = (perClient.get(key) ?? 1) - 1;
+      if (left <= 0) perClient.delete(key);
+      else perClient.set(key, left);
+    };
+    res.once('finish', release);
+    res.once('close', release);
+    next();
+  };
+  return { middleware, stats: () => ({ requests, bytes, shed }) };
+}
