@@ -57,3 +57,110 @@ export interface MetadataService {
    */
   partitionCount(topic: string): Promise<number | undefined>;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Consumer instances (the v2 consumer API). The Kafka bridge (src/kafka/consumers) implements
+// these; the routes see only bytes, partitions and offsets.
+
+export type ConsumerFormat = 'json' | 'binary';
+
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
+export interface PartitionOffset extends TopicPartition {
+  offset: number;
+  metadata?: string;
+}
+
+/** A record as Kafka stored it; the route renders key and value in the instance's format. */
+export interface ConsumedRecord {
+  topic: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  partition: number;
+  offset: number;
+  /** Milliseconds since the epoch. */
+  timestamp: number;
+  headers: RecordHeader[];
+}
+
+/** The whitelisted settings a client may choose at creation; nothing else reaches Kafka. */
+export interface ConsumerSettings {
+  format: ConsumerFormat;
+  autoOffsetReset: 'earliest' | 'latest';
+  autoCommit: boolean;
+  /** Bytes a fetch waits for before answering early; ≤ 0 = answer as soon as any record is ready. */
+  fetchMinBytes: number;
+  /** Longest wait of a fetch; undefined = the server default. */
+  requestTimeoutMs?: number;
+}
+
+export interface FetchOptions {
+  /** Longest wait for records (already capped by the instance and server settings). */
+  timeoutMs: number;
+  /** Raw key+value bytes the answer may carry (at least one record is always returned). */
+  maxBytes: number;
+  /** Aborted when the HTTP client goes away: the wait ends and nothing is handed out. */
+  signal?: AbortSignal;
+}
+
+export interface FetchResult {
+  records: ConsumedRecord[];
+  /**
+   * Call once the records were written to the client: only then do they count as returned
+   * (commit-all and auto-commit never go past them). `delivered(false)` puts them back.
+   */
+  delivered(ok: boolean): void;
+}
+
+export interface ConsumerInstance {
+  readonly group: string;
+  readonly name: string;
+  readonly format: ConsumerFormat;
+  /** The instance's own longest fetch wait (consumer.request.timeout.ms), if it chose one. */
+  readonly requestTimeoutMs?: number;
+  /** Replaces the subscription; an empty list unsubscribes. Throws 40903 while assigned. */
+  subscribe(topics: string[], pattern?: string): Promise<void>;
+  subscription(): string[];
+  /** Also clears a manual assignment (Kafka semantics). */
+  unsubscribe(): Promise<void>;
+  /** Manual assignment; throws 40903 while subscribed. */
+  assign(partitions: TopicPartition[]): Promise<void>;
+  /** Current partitions: the manual assignment, or what the group gave this member. */
+  assignment(): TopicPartition[];
+  /** Explicit offsets are stored as given (the route adds 1); none = what was returned to the client. */
+  commit(offsets?: PartitionOffset[]): Promise<void>;
+  committed(partitions: TopicPartition[]): Promise<PartitionOffset[]>;
+  /** Throws 40903 for a partition that is not assigned. */
+  seek(offsets: PartitionOffset[]): Promise<void>;
+  seekToTimestamps(timestamps: Array<TopicPartition & { timestamp: number }>): Promise<void>;
+  seekToBeginning(partitions: TopicPartition[]): Promise<void>;
+  seekToEnd(partitions: TopicPartition[]): Promise<void>;
+  fetch(options: FetchOptions): Promise<FetchResult>;
+}
+
+export interface ConsumerService {
+  /** Throws 40902 for a duplicate name, 429 when the instance cap is reached. */
+  create(group: string, settings: ConsumerSettings, owner: string, name?: string): Promise<ConsumerInstance>;
+  /** The instance if it lives here and belongs to `owner`, else 404 40403. Refreshes its idle timer. */
+  get(group: string, name: string, owner: string): ConsumerInstance;
+  /** Whether this replica holds the instance (no ownership check, no idle refresh). */
+  has(group: string, name: string): boolean;
+  delete(group: string, name: string, owner: string): Promise<void>;
+  /** Name of a new instance: `rest-consumer-<nodeId>-<uuid>`. */
+  generateName(): string;
+  /** Closes every instance (commits returned offsets when auto-commit is on, leaves the groups). */
+  close(): Promise<void>;
+}
+
+/**
+ * Where consumer instances live when several gateway replicas share the work: which replicas may
+ * own an instance this one does not hold. A static map from PEER_URLS today; Redis or cluster
+ * workers could implement the same interface.
+ */
+export interface ConsumerDirectory {
+  /** Base URLs of the replicas to ask, most likely owner first; empty = nobody else has it. */
+  candidates(group: string, instance: string): string[];
+}

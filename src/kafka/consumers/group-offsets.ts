@@ -1,0 +1,127 @@
+/**
+ * Offsets of real consumer groups, shared by every instance of this replica: reading committed
+ * offsets, committing without group membership (manual assignment), and resolving "beginning",
+ * "end" and timestamps to concrete offsets.
+ *
+ * Committing without membership: Kafka accepts an OffsetCommit only from a current member of the
+ * group, or a "simple" commit (generation -1) when the group is empty — what the Java consumer
+ * does after assign(). kafkajs exposes neither, but its transactional producer's sendOffsets
+ * sends a TxnOffsetCommit, which needs no membership. So manual-assignment commits are tiny
+ * transactions (AddOffsetsToTxn + TxnOffsetCommit + EndTxn, ~10–30 ms) on one producer per
+ * replica, serialized because a transactional producer runs one transaction at a time.
+ */
+import type { Admin, Kafka, Producer } from 'kafkajs';
+import type { PartitionOffset, TopicPartition } from '../../core/ports.js';
+
+export class GroupOffsets {
+  private readonly admin: Admin;
+  private connected: Promise<void> | undefined;
+  private txnProducer: Promise<Producer> | undefined;
+  private txnChain: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly kafka: Kafka,
+    /** Unique per replica: two replicas with one transactional id would fence each other. */
+    private readonly transactionalId: string,
+  ) {
+    this.admin = kafka.admin();
+  }
+
+  private async ready(): Promise<Admin> {
+    this.connected ??= this.admin.connect();
+    await this.connected;
+    return this.admin;
+  }
+
+  /** Committed offsets of `group`; partitions without one are left out (as Confluent). */
+  async committed(group: string, partitions: TopicPartition[]): Promise<PartitionOffset[]> {
+    if (partitions.length === 0) return [];
+    const admin = await this.ready();
+    const topics = [...new Set(partitions.map((p) => p.topic))];
+    const result = await admin.fetchOffsets({ groupId: group, topics });
+    const out: PartitionOffset[] = [];
+    for (const { topic, partition } of partitions) {
+      const entry = result
+        .find((t) => t.topic === topic)
+        ?.partitions.find((p) => p.partition === partition);
+      if (entry === undefined || Number(entry.offset) < 0) continue;
+      out.push({ topic, partition, offset: Number(entry.offset), metadata: entry.metadata ?? '' });
+    }
+    return out;
+  }
+
+  /** Commits for a non-member (manual assignment): see the module comment. */
+  commitAsNonMember(group: string, offsets: PartitionOffset[]): Promise<void> {
+    if (offsets.length === 0) return Promise.resolve();
+    const run = this.txnChain.then(async () => {
+      const producer = await this.producer();
+      const txn = await producer.transaction();
+      try {
+        await txn.sendOffsets({ consumerGroupId: group, topics: byTopic(offsets) });
+        await txn.commit();
+      } catch (err) {
+        await txn.abort().catch(() => undefined);
+        throw err;
+      }
+    });
+    this.txnChain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** First and next offset of each partition. */
+  async bounds(partitions: TopicPartition[]): Promise<Map<string, { low: number; high: number }>> {
+    const admin = await this.ready();
+    const out = new Map<string, { low: number; high: number }>();
+    for (const topic of new Set(partitions.map((p) => p.topic))) {
+      for (const p of await admin.fetchTopicOffsets(topic)) {
+        out.set(`${p.partition}:${topic}`, { low: Number(p.low), high: Number(p.high) });
+      }
+    }
+    return out;
+  }
+
+  /** Earliest offset whose timestamp is ≥ `timestamp`, or the end when there is none. */
+  async offsetForTimestamp(topic: string, partition: number, timestamp: number): Promise<number> {
+    const admin = await this.ready();
+    const entries = await admin.fetchTopicOffsetsByTimestamp(topic, timestamp);
+    const found = Number(entries.find((e) => e.partition === partition)?.offset ?? -1);
+    if (found >= 0) return found;
+    // Confluent answers 500 here (null offset); "nothing that new yet" means: start at the end.
+    const end = await this.bounds([{ topic, partition }]);
+    return end.get(`${partition}:${topic}`)?.high ?? 0;
+  }
+
+  async close(): Promise<void> {
+    const producer = this.txnProducer;
+    this.txnProducer = undefined;
+    await Promise.allSettled([
+      producer?.then((p) => p.disconnect()),
+      this.connected?.then(() => this.admin.disconnect()),
+    ]);
+  }
+
+  private producer(): Promise<Producer> {
+    this.txnProducer ??= (async () => {
+      const p = this.kafka.producer({
+        transactionalId: this.transactionalId,
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+      });
+      await p.connect();
+      return p;
+    })();
+    this.txnProducer.catch(() => (this.txnProducer = undefined));
+    return this.txnProducer;
+  }
+}
+
+export function byTopic(offsets: PartitionOffset[]) {
+  const topics = new Map<string, Array<{ partition: number; offset: string; metadata?: string | null }>>();
+  for (const o of offsets) {
+    const list = topics.get(o.topic) ?? [];
+    list.push({ partition: o.partition, offset: String(o.offset), metadata: o.metadata ?? null });
+    topics.set(o.topic, list);
+  }
+  return [...topics].map(([topic, partitions]) => ({ topic, partitions }));
+}

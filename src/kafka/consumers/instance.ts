@@ -1,0 +1,408 @@
+/**
+ * One v2 consumer instance: its subscription or manual assignment, read-ahead buffer and the
+ * offsets its client has actually received.
+ *
+ * No record lost: kafkajs never commits; "returned" offsets advance only when a fetch response
+ * was written to the client (delivered(true)), and auto-commit and commit-all commit exactly
+ * those. Records of a response that could not be written are fetched again (seek back).
+ */
+import type { Kafka } from 'kafkajs';
+import type { Logger } from 'pino';
+import { Errors, GatewayError } from '../../core/errors.js';
+import type {
+  ConsumerFormat,
+  ConsumerInstance,
+  ConsumerSettings,
+  FetchOptions,
+  FetchResult,
+  PartitionOffset,
+  TopicPartition,
+} from '../../core/ports.js';
+import { isRetriable } from '../client.js';
+import { RecordBuffer, tpKey } from './buffer.js';
+import type { GroupOffsets } from './group-offsets.js';
+import { privateGroupId } from './manual-assigner.js';
+import { KafkaSession } from './session.js';
+
+export interface InstanceDeps {
+  kafka: Kafka;
+  offsets: GroupOffsets;
+  logger: Logger;
+  maxBufferBytes: number;
+  joinTimeoutMs: number;
+  /** Partition count of a topic, undefined when it does not exist. */
+  partitionCount: (topic: string) => Promise<number | undefined>;
+}
+
+type Mode = 'none' | 'subscribe' | 'assign';
+
+export class KafkaConsumerInstance implements ConsumerInstance {
+  private mode: Mode = 'none';
+  private topics: string[] = [];
+  private manual: TopicPartition[] = [];
+  private session: KafkaSession | undefined;
+  private readonly buffer = new RecordBuffer();
+  /** Next offset after the last record each partition's client received. */
+  private readonly returned = new Map<string, PartitionOffset>();
+  /** What this instance last committed per partition, so auto-commit skips unchanged ones. */
+  private readonly committedByUs = new Map<string, number>();
+  /** Next offset to hand out per partition (manual assignment: where to resume after a rejoin). */
+  private readonly taken = new Map<string, number>();
+  /** Offsets to start a manual assignment at, chosen before its consumer joined. */
+  private startOffsets = new Map<string, PartitionOffset>();
+  private fetchChain: Promise<unknown> = Promise.resolve();
+  private closed = false;
+  private lastAutoCommit = Date.now();
+  lastUsed = Date.now();
+  busy = 0;
+
+  constructor(
+    readonly group: string,
+    readonly name: string,
+    readonly owner: string,
+    private readonly settings: ConsumerSettings,
+    private readonly deps: InstanceDeps,
+  ) {}
+
+  get format(): ConsumerFormat {
+    return this.settings.format;
+  }
+
+  get requestTimeoutMs(): number | undefined {
+    return this.settings.requestTimeoutMs;
+  }
+
+  touch(): void {
+    this.lastUsed = Date.now();
+  }
+
+  async subscribe(topics: string[], _pattern?: string): Promise<void> {
+    if (this.mode === 'assign') throw mutuallyExclusive();
+    await this.stopSession();
+    const wanted = [...new Set(topics)];
+    if (wanted.length === 0) return;
+    this.mode = 'subscribe';
+    this.topics = wanted;
+    // Subscription is lazy (as Confluent): a topic that does not exist yet is not an error, it is
+    // simply not read (kafkajs would fail the whole subscribe); subscribing again picks it up.
+    const existing: string[] = [];
+    for (const t of wanted) if ((await this.deps.partitionCount(t)) !== undefined) existing.push(t);
+    if (existing.length === 0) return;
+    await this.startSession({
+      groupId: this.group,
+      topics: existing,
+      onJoin: (assignment, previous) => {
+        this.forgetRevoked(assignment, previous);
+        return [];
+      },
+    });
+  }
+
+  subscription(): string[] {
+    return this.mode === 'subscribe' ? [...this.topics] : [];
+  }
+
+  async unsubscribe(): Promise<void> {
+    await this.stopSession();
+  }
+
+  async assign(partitions: TopicPartition[]): Promise<void> {
+    if (this.mode === 'subscribe') throw mutuallyExclusive();
+    const unique = dedupe(partitions);
+    for (const { topic, partition } of unique) {
+      const count = await this.deps.partitionCount(topic);
+      if (count === undefined) throw Errors.topicNotFound();
+      if (partition >= count) throw Errors.partitionNotFound();
+    }
+    await this.stopSession();
+    if (unique.length === 0) return;
+    this.mode = 'assign';
+    this.manual = unique;
+    // Like Kafka's assign(): start at the real group's committed offsets, else auto.offset.reset.
+    const committed = await kafkaCall(() => this.deps.offsets.committed(this.group, unique));
+    this.startOffsets = new Map(committed.map((o) => [tpKey(o.topic, o.partition), o]));
+    await this.startSession({
+      groupId: privateGroupId(this.group, this.name),
+      topics: [...new Set(unique.map((p) => p.topic))],
+      manual: unique,
+      onJoin: () => {
+        // First join: committed offsets or seeks made meanwhile. A rejoin (rare: the private
+        // group lost its member) resumes where the client is, instead of jumping.
+        const starts = this.startOffsets.size > 0 ? [...this.startOffsets.values()] : this.resumePositions();
+        this.startOffsets = new Map();
+        return starts;
+      },
+    });
+  }
+
+  assignment(): TopicPartition[] {
+    if (this.mode === 'assign') return [...this.manual];
+    return this.session?.assignment().map((p) => ({ ...p })) ?? [];
+  }
+
+  async commit(offsets?: PartitionOffset[]): Promise<void> {
+    if (offsets !== undefined) {
+      await this.commitOffsets(offsets);
+      return;
+    }
+    await this.commitReturned();
+  }
+
+  committed(partitions: TopicPartition[]): Promise<PartitionOffset[]> {
+    return kafkaCall(() => this.deps.offsets.committed(this.group, partitions));
+  }
+
+  async seek(offsets: PartitionOffset[]): Promise<void> {
+    for (const o of offsets) this.requireAssigned(o);
+    for (const o of offsets) this.seekOne(o, o.offset);
+  }
+
+  async seekToTimestamps(timestamps: Array<TopicPartition & { timestamp: number }>): Promise<void> {
+    for (const t of timestamps) this.requireAssigned(t);
+    for (const t of timestamps) {
+      const offset = await kafkaCall(() => this.deps.offsets.offsetForTimestamp(t.topic, t.partition, t.timestamp));
+      this.seekOne(t, offset);
+    }
+  }
+
+  async seekToBeginning(partitions: TopicPartition[]): Promise<void> {
+    await this.seekToBound(partitions, 'low');
+  }
+
+  async seekToEnd(partitions: TopicPartition[]): Promise<void> {
+    await this.seekToBound(partitions, 'high');
+  }
+
+  fetch(options: FetchOptions): Promise<FetchResult> {
+    if (this.mode === 'none') {
+      throw Errors.illegalState('Consumer is not subscribed to any topics or assigned any partitions');
+    }
+    // One fetch at a time per instance (as Confluent): parallel reads would race over offsets.
+    const run = this.fetchChain.then(() => this.fetchNow(options));
+    this.fetchChain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Periodic auto-commit (auto.commit.enable=true) of what the client received. */
+  async autoCommitIfDue(now: number, intervalMs: number): Promise<void> {
+    if (!this.settings.autoCommit || this.closed || now - this.lastAutoCommit < intervalMs) return;
+    this.lastAutoCommit = now;
+    await this.commitReturned().catch((err: unknown) =>
+      this.deps.logger.warn({ err, group: this.group, instance: this.name }, 'auto-commit failed; will retry'),
+    );
+  }
+
+  /** Commits returned offsets when auto-commit is on, then leaves the group. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.buffer.wake();
+    await this.stopSession();
+  }
+
+  private async fetchNow({ timeoutMs, maxBytes, signal }: FetchOptions): Promise<FetchResult> {
+    this.busy++;
+    try {
+      const session = this.session;
+      if (session !== undefined && !session.isJoined) {
+        // The first fetch after subscribe/assign waits for the group join instead of answering
+        // [] while the consumer is still joining (the classic "first fetch is empty" complaint).
+        await waitFor(session.joined, this.deps.joinTimeoutMs, signal);
+      }
+      const deadline = Date.now() + timeoutMs;
+      const minBytes = this.settings.fetchMinBytes;
+      for (;;) {
+        if (signal?.aborted || this.closed || this.session !== session) break;
+        const held = this.buffer;
+        if (held.size > 0 && (minBytes <= 0 || held.bytes >= minBytes || held.bytes >= maxBytes)) break;
+        if (session?.failure !== undefined && held.size === 0) throw kafkaError(session.failure);
+        const remaining = deadline - Date.now();
+        if (remaining <= 0) break;
+        await this.buffer.waitForChange(remaining, signal);
+      }
+      if (signal?.aborted || this.closed) return { records: [], delivered: () => undefined };
+      const records = this.buffer.take(maxBytes);
+      for (const r of records) this.taken.set(tpKey(r.topic, r.partition), r.offset + 1);
+      this.session?.release();
+      let settled = false;
+      return {
+        records,
+        delivered: (ok) => {
+          if (settled) return;
+          settled = true;
+          if (ok) this.markReturned(records);
+          else this.rewind(records, session);
+        },
+      };
+    } finally {
+      this.busy--;
+      this.touch();
+    }
+  }
+
+  private markReturned(records: FetchResult['records']): void {
+    for (const r of records) {
+      this.returned.set(tpKey(r.topic, r.partition), { topic: r.topic, partition: r.partition, offset: r.offset + 1 });
+    }
+  }
+
+  /** The client never got these: read them again from the first one of each partition. */
+  private rewind(records: FetchResult['records'], session: KafkaSession | undefined): void {
+    if (session === undefined || session !== this.session) return;
+    const first = new Map<string, PartitionOffset>();
+    for (const r of records) {
+      const key = tpKey(r.topic, r.partition);
+      if (!first.has(key)) first.set(key, { topic: r.topic, partition: r.partition, offset: r.offset });
+    }
+    for (const o of first.values()) if (session.owns(o)) this.seekOne(o, o.offset);
+  }
+
+  private async commitReturned(): Promise<void> {
+    const pending = [...this.returned.entries()].filter(([key, o]) => this.committedByUs.get(key) !== o.offset);
+    if (pending.length === 0) return;
+    await this.commitOffsets(pending.map(([, o]) => o));
+  }
+
+  private async commitOffsets(offsets: PartitionOffset[]): Promise<void> {
+    if (offsets.length === 0) return;
+    const session = this.session;
+    await kafkaCall(() =>
+      this.mode === 'subscribe' && session?.isJoined
+        ? session.commit(offsets)
+        : this.deps.offsets.commitAsNonMember(this.group, offsets),
+    );
+    for (const o of offsets) this.committedByUs.set(tpKey(o.topic, o.partition), o.offset);
+  }
+
+  private async startSession(
+    options: Pick<ConstructorParameters<typeof KafkaSession>[0], 'groupId' | 'topics' | 'manual' | 'onJoin'>,
+  ): Promise<void> {
+    const session = new KafkaSession({
+      ...options,
+      kafka: this.deps.kafka,
+      fromBeginning: this.settings.autoOffsetReset === 'earliest',
+      buffer: this.buffer,
+      maxBufferBytes: this.deps.maxBufferBytes,
+      logger: this.deps.logger,
+    });
+    this.session = session;
+    try {
+      await session.start();
+    } catch (err) {
+      this.session = undefined;
+      await session.close();
+      throw kafkaError(err);
+    }
+  }
+
+  private async stopSession(): Promise<void> {
+    const session = this.session;
+    if (session !== undefined && this.settings.autoCommit) {
+      await this.commitReturned().catch((err: unknown) =>
+        this.deps.logger.warn({ err, group: this.group, instance: this.name }, 'commit on close failed'),
+      );
+    }
+    this.session = undefined;
+    this.mode = 'none';
+    this.topics = [];
+    this.manual = [];
+    this.startOffsets = new Map();
+    this.buffer.drop();
+    this.returned.clear();
+    this.committedByUs.clear();
+    this.taken.clear();
+    await session?.close();
+  }
+
+  /** After a rebalance: commit what the client received of partitions this member lost, then forget them. */
+  private forgetRevoked(assignment: TopicPartition[], previous: TopicPartition[]): void {
+    const kept = new Set(assignment.map((p) => tpKey(p.topic, p.partition)));
+    const revoked = previous.filter((p) => !kept.has(tpKey(p.topic, p.partition)));
+    const toCommit: PartitionOffset[] = [];
+    for (const p of revoked) {
+      const key = tpKey(p.topic, p.partition);
+      const o = this.returned.get(key);
+      if (o !== undefined && this.settings.autoCommit && this.committedByUs.get(key) !== o.offset) toCommit.push(o);
+      this.returned.delete(key);
+      this.committedByUs.delete(key);
+      this.taken.delete(key);
+    }
+    if (toCommit.length > 0) {
+      // Best effort, as Kafka's commit on revocation: at worst the new owner reads them again.
+      this.deps.offsets.commitAsNonMember(this.group, toCommit).catch((err: unknown) => {
+        this.deps.logger.warn({ err, group: this.group }, 'commit of revoked partitions failed');
+      });
+    }
+  }
+
+  private resumePositions(): PartitionOffset[] {
+    return this.manual.flatMap((p) => {
+      const offset = this.taken.get(tpKey(p.topic, p.partition));
+      return offset === undefined ? [] : [{ ...p, offset }];
+    });
+  }
+
+  private requireAssigned(tp: TopicPartition): void {
+    const assigned =
+      this.mode === 'assign'
+        ? this.manual.some((p) => p.topic === tp.topic && p.partition === tp.partition)
+        : (this.session?.owns(tp) ?? false);
+    if (!assigned) throw Errors.illegalState(`No current assignment for partition ${tp.topic}-${tp.partition}`);
+  }
+
+  private seekOne(tp: TopicPartition, offset: number): void {
+    const key = tpKey(tp.topic, tp.partition);
+    this.taken.set(key, offset);
+    const session = this.session;
+    if (session === undefined || !session.isJoined) {
+      // A manual assignment whose consumer has not joined yet: start there once it has.
+      this.startOffsets.set(key, { topic: tp.topic, partition: tp.partition, offset });
+      return;
+    }
+    session.seek(tp, offset);
+  }
+
+  private async seekToBound(partitions: TopicPartition[], bound: 'low' | 'high'): Promise<void> {
+    for (const p of partitions) this.requireAssigned(p);
+    const bounds = await kafkaCall(() => this.deps.offsets.bounds(partitions));
+    for (const p of partitions) this.seekOne(p, bounds.get(tpKey(p.topic, p.partition))?.[bound] ?? 0);
+  }
+}
+
+function mutuallyExclusive(): GatewayError {
+  return Errors.illegalState('Subscription to topics, partitions and pattern are mutually exclusive');
+}
+
+function dedupe(partitions: TopicPartition[]): TopicPartition[] {
+  const seen = new Map<string, TopicPartition>();
+  for (const p of partitions) seen.set(tpKey(p.topic, p.partition), { topic: p.topic, partition: p.partition });
+  return [...seen.values()];
+}
+
+export function kafkaError(err: unknown): GatewayError {
+  if (err instanceof GatewayError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return isRetriable(err) ? Errors.kafkaRetriable(message) : Errors.kafka(message);
+}
+
+async function kafkaCall<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw kafkaError(err);
+  }
+}
+
+/** Waits for `p`, at most `ms`, or until `signal` aborts; never rejects. */
+function waitFor(p: Promise<unknown>, ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, Math.max(0, ms));
+    signal?.addEventListener('abort', done, { once: true });
+    p.then(done, done);
+  });
+}

@@ -1,0 +1,132 @@
+/**
+ * The consumer instances of this replica: creation with a cap, lookup with ownership, idle expiry,
+ * periodic auto-commit, and close() at shutdown so every group rebalances at once instead of
+ * waiting for a session timeout.
+ *
+ * An instance costs almost nothing until it subscribes or is assigned partitions: its kafkajs
+ * consumer (sockets, heartbeats, read-ahead buffer) exists only while it has something to read.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Kafka } from 'kafkajs';
+import type { Logger } from 'pino';
+import { Errors, GatewayError } from '../../core/errors.js';
+import type { ConsumerInstance, ConsumerService, ConsumerSettings } from '../../core/ports.js';
+import { GroupOffsets } from './group-offsets.js';
+import { KafkaConsumerInstance } from './instance.js';
+
+export interface ConsumerManagerOptions {
+  nodeId: string;
+  clientId: string;
+  instanceTimeoutMs: number;
+  maxInstances: number;
+  maxBufferBytes: number;
+  joinTimeoutMs: number;
+  autoCommitIntervalMs: number;
+  partitionCount: (topic: string) => Promise<number | undefined>;
+  logger: Logger;
+  /** Expiry sweep period (Confluent: about a second). */
+  sweepIntervalMs?: number;
+}
+
+export class KafkaConsumerManager implements ConsumerService {
+  private readonly instances = new Map<string, KafkaConsumerInstance>();
+  private readonly offsets: GroupOffsets;
+  private readonly sweeper: NodeJS.Timeout;
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly options: ConsumerManagerOptions,
+  ) {
+    this.offsets = new GroupOffsets(kafka, `${options.clientId}.${options.nodeId}.consumer-offsets`);
+    this.sweeper = setInterval(() => void this.sweep(), options.sweepIntervalMs ?? 1_000);
+    this.sweeper.unref();
+  }
+
+  get size(): number {
+    return this.instances.size;
+  }
+
+  generateName(): string {
+    return `rest-consumer-${this.options.nodeId}-${randomUUID()}`;
+  }
+
+  async create(group: string, settings: ConsumerSettings, owner: string, name?: string): Promise<ConsumerInstance> {
+    if (this.closing !== undefined) throw new GatewayError(503, 'The gateway is shutting down.');
+    const instanceName = name ?? this.generateName();
+    const key = keyOf(group, instanceName);
+    if (this.instances.has(key)) throw Errors.consumerAlreadyExists();
+    if (this.instances.size >= this.options.maxInstances) {
+      throw new GatewayError(
+        429,
+        `Too many consumer instances: this gateway already holds its limit of ${this.options.maxInstances}. ` +
+          `Delete instances you no longer use; idle ones expire after ${this.options.instanceTimeoutMs} ms.`,
+        { retryAfterSeconds: Math.max(1, Math.ceil(this.secondsUntilNextExpiry())) },
+      );
+    }
+    const instance = new KafkaConsumerInstance(group, instanceName, owner, settings, {
+      kafka: this.kafka,
+      offsets: this.offsets,
+      logger: this.options.logger,
+      maxBufferBytes: this.options.maxBufferBytes,
+      joinTimeoutMs: this.options.joinTimeoutMs,
+      partitionCount: this.options.partitionCount,
+    });
+    this.instances.set(key, instance);
+    return instance;
+  }
+
+  get(group: string, name: string, owner: string): KafkaConsumerInstance {
+    const instance = this.instances.get(keyOf(group, name));
+    // Someone else's instance is answered exactly like a missing one: existence is not revealed.
+    if (instance === undefined || instance.owner !== owner) throw Errors.consumerInstanceNotFound();
+    instance.touch();
+    return instance;
+  }
+
+  has(group: string, name: string): boolean {
+    return this.instances.has(keyOf(group, name));
+  }
+
+  async delete(group: string, name: string, owner: string): Promise<void> {
+    const instance = this.get(group, name, owner);
+    this.instances.delete(keyOf(group, name));
+    await instance.close();
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      clearInterval(this.sweeper);
+      const all = [...this.instances.values()];
+      this.instances.clear();
+      await Promise.allSettled(all.map((i) => i.close()));
+      await this.offsets.close();
+    })();
+    return this.closing;
+  }
+
+  private async sweep(): Promise<void> {
+    const now = Date.now();
+    const expired: KafkaConsumerInstance[] = [];
+    for (const [key, instance] of this.instances) {
+      if (instance.busy === 0 && now - instance.lastUsed > this.options.instanceTimeoutMs) {
+        this.instances.delete(key);
+        expired.push(instance);
+      } else {
+        void instance.autoCommitIfDue(now, this.options.autoCommitIntervalMs);
+      }
+    }
+    if (expired.length > 0) this.options.logger.info({ count: expired.length }, 'expired idle consumer instances');
+    await Promise.allSettled(expired.map((i) => i.close()));
+  }
+
+  private secondsUntilNextExpiry(): number {
+    let oldest = Date.now();
+    for (const i of this.instances.values()) oldest = Math.min(oldest, i.lastUsed);
+    return (oldest + this.options.instanceTimeoutMs - Date.now()) / 1000;
+  }
+}
+
+function keyOf(group: string, name: string): string {
+  return `${group}\u0000${name}`;
+}
