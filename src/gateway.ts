@@ -4,12 +4,19 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
+import type { ProduceService } from './core/ports.js';
 import { createApp } from './http/app.js';
+import { managementApp } from './http/routes/health.js';
 import { createKafka } from './kafka/client.js';
 import { KafkaMetadata } from './kafka/metadata.js';
 import { KafkaProducerBridge } from './kafka/producer.js';
+import { createLogger } from './observability/logger.js';
+import { GatewayMetrics, countedProducer, kafkaClientOf } from './observability/metrics.js';
+import { Readiness } from './observability/readiness.js';
+import { InFlightRequests } from './observability/requests.js';
+import { tracedProducer } from './observability/tracing.js';
 import { OpenApiValidator } from './policy/validation/openapi.js';
 import { RecordSchemas } from './policy/validation/record-schemas.js';
 
@@ -18,18 +25,38 @@ export interface RunningGateway {
   port: number;
   server: http.Server;
   logger: Logger;
-  /** Stops accepting, drains in-flight produce requests, disconnects from Kafka. */
+  metrics: GatewayMetrics;
+  /** Readiness checks behind GET /readyz; dependencies (e.g. Redis) add theirs. */
+  readiness: Readiness;
+  /** The management listener's URL when METRICS_PORT is set. */
+  managementUrl?: string;
+  /**
+   * Graceful shutdown, bounded by SHUTDOWN_TIMEOUT_MS: reports not ready, stops accepting, lets
+   * in-flight requests finish (a produce answers only once Kafka acknowledged), drains the
+   * producer, disconnects from Kafka.
+   */
   close(): Promise<void>;
 }
 
 export async function startGateway(
   config: Config,
-  logger: Logger = pino({ level: config.logLevel }),
+  logger: Logger = createLogger(config.logLevel),
 ): Promise<RunningGateway> {
   if (config.kafka.brokers.length === 0) throw new Error('startGateway needs KAFKA_BROKERS');
   const validator = new OpenApiValidator();
   const recordSchemas = new RecordSchemas(config.topics);
-  const kafka = createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, logger });
+  const metrics = new GatewayMetrics();
+  const readiness = new Readiness();
+  const inFlight = new InFlightRequests();
+  const kafka = createKafka({
+    brokers: config.kafka.brokers,
+    clientId: config.kafka.clientId,
+    logger,
+    onError: (namespace) => {
+      const client = kafkaClientOf(namespace);
+      if (client !== undefined) metrics.kafkaError(client);
+    },
+  });
   const metadata = new KafkaMetadata(kafka, config.kafka.metadataMaxAgeMs);
   const producer = new KafkaProducerBridge(kafka, {
     maxInFlightSends: config.produce.maxInFlightSends,
@@ -45,25 +72,56 @@ export async function startGateway(
     }
   }
 
-  const app = createApp({ config, logger, validator, recordSchemas, metadata, producer });
+  readiness.add({ name: 'kafka', check: () => metadata.ping() });
+  let produce: ProduceService = countedProducer(producer, metrics);
+  if (config.observability.tracingEnabled) produce = tracedProducer(produce);
+
+  const { metricsPort } = config.observability;
+  const ops = { metrics, readiness, inFlight, serveMetrics: metricsPort === undefined };
+  const app = createApp({ config, logger, validator, recordSchemas, metadata, producer: produce, ops });
   const server = http.createServer({ keepAliveTimeout: 65_000 }, app);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.http.port, config.http.host, () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  const url = `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${port}`;
-  logger.info({ url, brokers: config.kafka.brokers }, 'gateway listening');
+  const port = await listen(server, config.http.port, config.http.host);
+  const url = urlOf(config.http.host, port);
+  let management: http.Server | undefined;
+  let managementUrl: string | undefined;
+  if (metricsPort !== undefined) {
+    management = http.createServer(managementApp(readiness, metrics));
+    managementUrl = urlOf(config.http.host, await listen(management, metricsPort, config.http.host));
+  }
+  logger.info({ url, managementUrl, brokers: config.kafka.brokers }, 'gateway listening');
 
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
+      const deadline = Date.now() + config.http.shutdownTimeoutMs;
+      readiness.shutdown();
+      inFlight.startClosing();
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
+      // Requests in flight finish; part of the budget is kept for draining and disconnecting.
+      const reserve = Math.min(2_000, config.http.shutdownTimeoutMs / 4);
+      const finished = await inFlight.idle(Math.max(0, deadline - Date.now() - reserve));
+      if (!finished) logger.warn({ inFlight: inFlight.size }, 'shutdown deadline: closing requests still running');
       await producer.close();
       server.closeAllConnections();
       await serverClosed;
+      if (management !== undefined) {
+        const managementClosed = new Promise<void>((resolve) => management.close(() => resolve()));
+        management.closeAllConnections();
+        await managementClosed;
+      }
       await metadata.disconnect();
     })());
-  return { url, port, server, logger, close };
+  return { url, port, server, logger, metrics, readiness, managementUrl, close };
+}
+
+function listen(server: http.Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+function urlOf(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }

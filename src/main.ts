@@ -5,9 +5,9 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pino from 'pino';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
 import { startGateway } from './gateway.js';
+import { createLogger } from './observability/logger.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -25,7 +25,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = pino({ level: config.logLevel });
+  const logger = createLogger(config.logLevel);
 
   let stopKafka: (() => Promise<void>) | undefined;
   if (embedded) {
@@ -46,15 +46,29 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
-    const force = setTimeout(() => {
-      logger.error('shutdown took too long; exiting');
-      process.exit(1);
-    }, config.http.shutdownTimeoutMs + 15_000);
+    // The bound operators configure (plus time to stop a local Kafka): whatever is still running
+    // then is cut off; its clients see a closed connection, never a 200 for a record not stored.
+    const force = setTimeout(
+      () => {
+        logger.error({ timeoutMs: config.http.shutdownTimeoutMs }, 'shutdown took too long; exiting');
+        process.exit(1);
+      },
+      config.http.shutdownTimeoutMs + (stopKafka === undefined ? 0 : 15_000),
+    );
     force.unref();
     void gateway
       .close()
       .then(() => stopKafka?.())
-      .then(() => process.exit(0));
+      .then(
+        () => {
+          logger.info('stopped');
+          process.exit(0);
+        },
+        (err: unknown) => {
+          logger.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));

@@ -53,6 +53,12 @@ export interface Config {
   /** TLS, authentication, authorization, rate limits and overload shedding. */
   security: SecurityConfig;
   logLevel: string;
+  observability: {
+    /** Serve /metrics (and the probes) on this separate management port instead of the API port. */
+    metricsPort?: number;
+    /** Carry W3C trace context from produce requests into Kafka record headers. */
+    tracingEnabled: boolean;
+  };
 }
 
 export function loadConfig(env: Env = process.env): Config {
@@ -90,6 +96,10 @@ export function loadConfig(env: Env = process.env): Config {
     topics: loadTopicPolicies(e.optionalString('TOPICS_CONFIG')),
     security: loadSecurityConfig(e),
     logLevel: e.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+    observability: {
+      metricsPort: e.raw('METRICS_PORT') === undefined ? undefined : e.int('METRICS_PORT', 0, { min: 0, max: 65535 }),
+      tracingEnabled: e.bool('TRACING_ENABLED', false),
+    },
   };
 }
 

@@ -8,10 +8,16 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import { Errors } from '../core/errors.js';
 import type { MetadataService, ProduceService } from '../core/ports.js';
+import type { GatewayMetrics } from '../observability/metrics.js';
+import type { Readiness } from '../observability/readiness.js';
+import { countValidationFailures, observeRequests, type InFlightRequests } from '../observability/requests.js';
+import { traceContext } from '../observability/tracing.js';
 import type { OpenApiValidator } from '../policy/validation/openapi.js';
 import type { RecordSchemas } from '../policy/validation/record-schemas.js';
-import { errorHandler } from './errors.js';
+import { errorHandler, toGatewayError } from './errors.js';
 import { makeOperation } from './operation.js';
+import { docsRoutes } from './routes/docs.js';
+import { healthRoutes, metricsRoutes } from './routes/health.js';
 import { metadataRoutes } from './routes/metadata.js';
 import { produceRoutes } from './routes/produce.js';
 
@@ -22,6 +28,8 @@ export interface AppDeps {
   recordSchemas: RecordSchemas;
   metadata: MetadataService;
   producer: ProduceService;
+  /** Metrics, readiness checks and the in-flight request count (src/observability). */
+  ops: { metrics: GatewayMetrics; readiness: Readiness; inFlight: InFlightRequests; serveMetrics: boolean };
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -31,8 +39,16 @@ export function createApp(deps: AppDeps): Express {
   app.disable('etag');
   app.set('trust proxy', config.http.trustProxy);
   app.use(helmet());
+  // Operability first: request ids, logs, metrics and shutdown tracking see every request, and
+  // probes, metrics and docs answer before authentication and rate limits.
+  const { ops } = deps;
+  app.use(observeRequests({ logger, metrics: ops.metrics, inFlight: ops.inFlight }));
+  app.use(healthRoutes(ops.readiness));
+  if (ops.serveMetrics) app.use(metricsRoutes(ops.metrics));
+  app.use(docsRoutes({ publicUrl: config.http.publicUrl }));
   // Bodies are read as bytes and parsed by each route: produce needs lossless numbers.
   app.use(express.raw({ type: () => true, limit: config.http.maxBodyBytes }));
+  if (config.observability.tracingEnabled) app.use(traceContext());
 
   const operation = makeOperation(validator);
   app.use(metadataRoutes({ operation, metadata: deps.metadata, strictMediaTypes: config.http.strictMediaTypes }));
@@ -45,10 +61,12 @@ export function createApp(deps: AppDeps): Express {
       producer: deps.producer,
       strictMediaTypes: config.http.strictMediaTypes,
       limits: config.produce,
+      onProduced: (topic, records, bytes) => ops.metrics.produced(topic, records, bytes),
     }),
   );
 
   app.use(notFoundOrMethodNotAllowed(validator.document));
+  app.use(countValidationFailures(ops.metrics, (err) => toGatewayError(err, config.http.maxBodyBytes)));
   app.use(
     errorHandler(config.http.maxBodyBytes, (err, req: Request) =>
       logger.error({ err, method: req.method, url: req.originalUrl }, 'unexpected error'),

@@ -6,9 +6,11 @@ export interface KafkaClientOptions {
   brokers: string[];
   clientId: string;
   logger: Logger;
+  /** Told of every kafkajs error log, by kafkajs namespace (for the Kafka error metric). */
+  onError?: (namespace: string) => void;
 }
 
-export function createKafka({ brokers, clientId, logger }: KafkaClientOptions): Kafka {
+export function createKafka({ brokers, clientId, logger, onError }: KafkaClientOptions): Kafka {
   const log = logger.child({ component: 'kafkajs' });
   return new Kafka({
     brokers,
@@ -16,10 +18,12 @@ export function createKafka({ brokers, clientId, logger }: KafkaClientOptions): 
     logLevel: logLevel.WARN,
     logCreator:
       () =>
-      ({ level, log: entry }: LogEntry) => {
+      ({ namespace, level, log: entry }: LogEntry) => {
         const { message, ...rest } = entry;
-        if (level <= logLevel.ERROR) log.error(rest, message);
-        else log.warn(rest, message);
+        if (level <= logLevel.ERROR) {
+          log.error(rest, message);
+          onError?.(namespace);
+        } else log.warn(rest, message);
       },
     retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 5_000 },
   });

@@ -1,0 +1,142 @@
+/**
+ * What happens around every request, before anything else runs: a request id (the caller's
+ * X-Request-Id when it is sane, else a new one, echoed in the response), one log line and the
+ * request metrics when the response ends, and the count of requests in flight that a graceful
+ * shutdown waits for.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
+import type { Logger } from 'pino';
+import { GatewayError } from '../core/errors.js';
+import { identityOf } from '../policy/identity.js';
+import { isValidationFailure, type GatewayMetrics } from './metrics.js';
+
+/** Ids we accept from callers: short, printable, no spaces (so they cannot forge log lines). */
+const SANE_REQUEST_ID = /^[\w.:@/+=-]{1,128}$/;
+
+/** Paths probed every second or scraped: logged at debug so they do not drown the request log. */
+const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+
+/** Status recorded for a request whose connection closed before the response was complete. */
+export const CLIENT_CLOSED = 499;
+
+export function requestIdOf(res: Response): string | undefined {
+  return res.locals.requestId as string | undefined;
+}
+
+/** Counts requests in flight; once closing, refuses new ones and lets the running ones finish. */
+export class InFlightRequests {
+  private readonly active = new Set<ServerResponse>();
+  private closing = false;
+  private idleWaiters: Array<() => void> = [];
+
+  get size(): number {
+    return this.active.size;
+  }
+
+  get isClosing(): boolean {
+    return this.closing;
+  }
+
+  /** From now on new requests get 503, and running ones are answered with `Connection: close`. */
+  startClosing(): void {
+    this.closing = true;
+    for (const res of this.active) if (!res.headersSent) res.shouldKeepAlive = false;
+  }
+
+  /** Resolves when no request is in flight, or after `timeoutMs`; true when they all finished. */
+  idle(timeoutMs: number): Promise<boolean> {
+    if (this.active.size === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      this.idleWaiters.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
+  track(res: ServerResponse): void {
+    this.active.add(res);
+    if (this.closing) res.shouldKeepAlive = false;
+  }
+
+  done(res: ServerResponse): void {
+    if (!this.active.delete(res) || this.active.size > 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    waiters.forEach((w) => w());
+  }
+}
+
+export interface RequestObserverDeps {
+  logger: Logger;
+  metrics: GatewayMetrics;
+  inFlight: InFlightRequests;
+}
+
+export function observeRequests({ logger, metrics, inFlight }: RequestObserverDeps): RequestHandler {
+  const log = logger.child({ component: 'http' });
+  return (req, res, next) => {
+    const started = process.hrtime.bigint();
+    const given = req.headers['x-request-id'];
+    const requestId = typeof given === 'string' && SANE_REQUEST_ID.test(given) ? given : randomUUID();
+    res.locals.requestId = requestId;
+    res.setHeader('X-Request-Id', requestId);
+    inFlight.track(res);
+
+    let ended = false;
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      inFlight.done(res);
+      const status = res.writableFinished ? res.statusCode : CLIENT_CLOSED;
+      const route = routeOf(req);
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      metrics.observeRequest(req.method, route, status, seconds);
+      const line = {
+        reqId: requestId,
+        method: req.method,
+        path: req.path,
+        route,
+        status,
+        ms: Math.round(seconds * 10_000) / 10,
+        identity: identityOf(res).id,
+        ip: req.ip,
+        bytesIn: Number(req.headers['content-length'] ?? 0),
+      };
+      if (status >= 500 && status !== 503) log.error(line, 'request');
+      else if (QUIET_PATHS.has(req.path)) log.debug(line, 'request');
+      else log.info(line, 'request');
+    };
+    res.once('finish', end);
+    res.once('close', end);
+
+    if (inFlight.isClosing) {
+      // Shutting down: this connection is told to go away, and the client may retry elsewhere.
+      next(new GatewayError(503, 'The gateway is shutting down; retry on another instance.'));
+      return;
+    }
+    next();
+  };
+}
+
+/** The matched express route pattern, so metrics never get one series per topic or instance id. */
+function routeOf(req: Request): string {
+  const pattern = (req.route as { path?: unknown } | undefined)?.path;
+  return typeof pattern === 'string' ? `${req.baseUrl}${pattern}` : 'unmatched';
+}
+
+/** Counts requests refused as invalid; passes the error on to the error handler unchanged. */
+export function countValidationFailures(
+  metrics: GatewayMetrics,
+  toGatewayError: (err: unknown) => GatewayError | undefined,
+): ErrorRequestHandler {
+  return (err, _req, _res, next) => {
+    const gatewayError = toGatewayError(err);
+    if (gatewayError !== undefined && isValidationFailure(gatewayError.errorCode))
+      metrics.validationFailed(gatewayError.errorCode);
+    next(err);
+  };
+}
