@@ -3,6 +3,7 @@
  * tests, which start real gateways in-process against the real broker.
  */
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
@@ -17,6 +18,7 @@ import { GatewayMetrics, countedProducer, kafkaClientOf } from './observability/
 import { Readiness } from './observability/readiness.js';
 import { InFlightRequests } from './observability/requests.js';
 import { tracedProducer } from './observability/tracing.js';
+import { createSecurity } from './policy/security.js';
 import { OpenApiValidator } from './policy/validation/openapi.js';
 import { RecordSchemas } from './policy/validation/record-schemas.js';
 
@@ -78,10 +80,28 @@ export async function startGateway(
 
   const { metricsPort } = config.observability;
   const ops = { metrics, readiness, inFlight, serveMetrics: metricsPort === undefined };
-  const app = createApp({ config, logger, validator, recordSchemas, metadata, producer: produce, ops });
-  const server = http.createServer({ keepAliveTimeout: 65_000 }, app);
+  const security = createSecurity(config, logger);
+  if (security.redis !== undefined) readiness.add({ name: 'redis', check: () => security.ready() });
+  const app = createApp({ config, logger, validator, recordSchemas, metadata, producer: produce, ops, security });
+  const { tls } = config.security;
+  const server =
+    tls === undefined
+      ? http.createServer({ keepAliveTimeout: 65_000 }, app)
+      : // https.Server has every http.Server method used here; the types just do not say so.
+        (https.createServer(
+          {
+            keepAliveTimeout: 65_000,
+            cert: tls.cert,
+            key: tls.key,
+            ca: tls.ca,
+            minVersion: 'TLSv1.2',
+            requestCert: tls.clientAuth !== 'none',
+            rejectUnauthorized: tls.clientAuth === 'require',
+          },
+          app,
+        ) as unknown as http.Server);
   const port = await listen(server, config.http.port, config.http.host);
-  const url = urlOf(config.http.host, port);
+  const url = urlOf(config.http.host, port, tls === undefined ? 'http' : 'https');
   let management: http.Server | undefined;
   let managementUrl: string | undefined;
   if (metricsPort !== undefined) {
@@ -111,6 +131,7 @@ export async function startGateway(
         await managementClosed;
       }
       await metadata.disconnect();
+      await security.close();
     })());
   return { url, port, server, logger, metrics, readiness, managementUrl, close };
 }
@@ -122,6 +143,6 @@ function listen(server: http.Server, port: number, host: string): Promise<number
   });
 }
 
-function urlOf(host: string, port: number): string {
-  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+function urlOf(host: string, port: number, scheme = 'http'): string {
+  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }

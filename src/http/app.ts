@@ -12,9 +12,11 @@ import type { GatewayMetrics } from '../observability/metrics.js';
 import type { Readiness } from '../observability/readiness.js';
 import { countValidationFailures, observeRequests, type InFlightRequests } from '../observability/requests.js';
 import { traceContext } from '../observability/tracing.js';
+import type { Security } from '../policy/security.js';
 import type { OpenApiValidator } from '../policy/validation/openapi.js';
 import type { RecordSchemas } from '../policy/validation/record-schemas.js';
 import { errorHandler, toGatewayError } from './errors.js';
+import { cors } from './cors.js';
 import { makeOperation } from './operation.js';
 import { docsRoutes } from './routes/docs.js';
 import { healthRoutes, metricsRoutes } from './routes/health.js';
@@ -28,6 +30,8 @@ export interface AppDeps {
   recordSchemas: RecordSchemas;
   metadata: MetadataService;
   producer: ProduceService;
+  /** Authentication, authorization, rate limits, quotas and shedding (src/policy/security.ts); absent = all off. */
+  security?: Security;
   /** Metrics, readiness checks and the in-flight request count (src/observability). */
   ops: { metrics: GatewayMetrics; readiness: Readiness; inFlight: InFlightRequests; serveMetrics: boolean };
 }
@@ -46,12 +50,25 @@ export function createApp(deps: AppDeps): Express {
   app.use(healthRoutes(ops.readiness));
   if (ops.serveMetrics) app.use(metricsRoutes(ops.metrics));
   app.use(docsRoutes({ publicUrl: config.http.publicUrl }));
+  if (config.security.corsOrigins.length > 0) app.use(cors(config.security.corsOrigins));
+  // Security at the door, before any body is read: authentication (fails closed), rate limits, shedding.
+  const { security } = deps;
+  if (security !== undefined) app.use(security.door);
+  const authz = security?.authorizer.enabled ? security.authorizer.hooks() : undefined;
   // Bodies are read as bytes and parsed by each route: produce needs lossless numbers.
   app.use(express.raw({ type: () => true, limit: config.http.maxBodyBytes }));
   if (config.observability.tracingEnabled) app.use(traceContext());
 
   const operation = makeOperation(validator);
-  app.use(metadataRoutes({ operation, metadata: deps.metadata, strictMediaTypes: config.http.strictMediaTypes }));
+  app.use(
+    metadataRoutes({
+      operation,
+      metadata: deps.metadata,
+      strictMediaTypes: config.http.strictMediaTypes,
+      canDescribe: authz?.canDescribe,
+      authorizeDescribe: authz?.authorizeDescribe,
+    }),
+  );
   app.use(
     produceRoutes({
       operation,
@@ -61,6 +78,8 @@ export function createApp(deps: AppDeps): Express {
       producer: deps.producer,
       strictMediaTypes: config.http.strictMediaTypes,
       limits: config.produce,
+      authorize: authz?.authorizeProduce,
+      admit: security?.admitProduce,
       onProduced: (topic, records, bytes) => ops.metrics.produced(topic, records, bytes),
     }),
   );

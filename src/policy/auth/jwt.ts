@@ -81,8 +81,7 @@ export class JwtVerifier {
         throw new AuthFailure('The token issuer\u2019s keys cannot be fetched right now.', 'invalid_token');
       }
       if (key !== undefined) return key;
-      if (this.publicKey === undefined)
-        throw new AuthFailure('The access token was signed with an unknown key.', 'invalid_token');
+      throw new AuthFailure('The access token was signed with an unknown key.', 'invalid_token');
     }
     if (this.publicKey === undefined) throw new AuthFailure('The access token names no key id (kid).', 'invalid_token');
     return this.publicKey;
