@@ -1,0 +1,166 @@
+// Graceful shutdown of the real process, as an orchestrator does it: SIGTERM in the middle of a
+// produce load. Every record a client got a 200 for must be in Kafka; every other request must end
+// in an error status or a closed connection; the process must exit within SHUTDOWN_TIMEOUT_MS.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { JSON_V2 } from './support/gateway.js';
+import { brokers, closeAdmin, createTopic, readRecords, recordCount } from './support/kafka.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+after(() => closeAdmin());
+
+interface Gateway {
+  proc: ChildProcess;
+  url: string;
+  exited: Promise<{ code: number | null; at: number }>;
+  logs: string[];
+}
+
+/** Runs `node src/main.ts` as operators do, and waits for its "gateway listening" log line. */
+async function spawnGateway(env: Record<string, string>): Promise<Gateway> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: root,
+    env: {
+      PATH: process.env.PATH ?? '',
+      KAFKA_BROKERS: brokers.join(','),
+      HOST: '127.0.0.1',
+      PORT: '0',
+      LOG_LEVEL: 'info',
+      KAFKAJS_NO_PARTITIONER_WARNING: '1',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: string[] = [];
+  const exited = new Promise<{ code: number | null; at: number }>((resolve) =>
+    proc.once('exit', (code) => resolve({ code, at: Date.now() })),
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`gateway did not start: ${logs.join('\n')}`)), 60_000);
+    let buffered = '';
+    proc.stdout!.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const lines = buffered.split('\n');
+      buffered = lines.pop()!;
+      for (const line of lines) {
+        logs.push(line);
+        const m = /"url":"(http:\/\/[^"]+)".*"msg":"gateway listening"/.exec(line);
+        if (m !== null) {
+          clearTimeout(timer);
+          resolve(m[1]!);
+        }
+      }
+    });
+    proc.stderr!.on('data', (chunk: Buffer) => logs.push(chunk.toString()));
+    void exited.then(() => reject(new Error(`gateway exited: ${logs.join('\n')}`)));
+  });
+  return { proc, url, exited, logs };
+}
+
+interface Outcome {
+  ids: string[];
+  status?: number;
+  body?: { offsets: Array<{ error_code: number | null }> };
+  error?: string;
+  sentAt: number;
+  doneAt: number;
+}
+
+describe('graceful shutdown', () => {
+  it('SIGTERM under produce load: every 200 is in Kafka, nothing else claims success', async () => {
+    const topic = await createTopic(3);
+    const timeoutMs = 8_000;
+    const gw = await spawnGateway({ SHUTDOWN_TIMEOUT_MS: String(timeoutMs), PRODUCE_LINGER_MS: '20' });
+
+    const outcomes: Outcome[] = [];
+    let sigtermAt = Infinity;
+    const worker = async (w: number) => {
+      // Bounded: at most 400 requests per worker, and it stops at its first failure after SIGTERM.
+      for (let i = 0; i < 400; i++) {
+        const ids = [0, 1, 2, 3, 4].map((k) => `w${w}-r${i}-${k}`);
+        const body = JSON.stringify({ records: ids.map((id) => ({ value: { id, heartrate: '72' } })) });
+        const sentAt = Date.now();
+        try {
+          const res = await fetch(`${gw.url}/topics/${topic}`, {
+            method: 'POST',
+            headers: { 'content-type': JSON_V2 },
+            body: Buffer.from(body),
+          });
+          const text = await res.text();
+          outcomes.push({ ids, status: res.status, body: JSON.parse(text), sentAt, doneAt: Date.now() });
+          if (res.status !== 200 && Date.now() >= sigtermAt) return;
+        } catch (err) {
+          outcomes.push({ ids, error: (err as Error).message, sentAt, doneAt: Date.now() });
+          if (Date.now() >= sigtermAt) return;
+        }
+      }
+    };
+    const load = Promise.all(Array.from({ length: 12 }, (_, w) => worker(w)));
+
+    // Let the load build up, then stop the gateway in the middle of it.
+    while (outcomes.filter((o) => o.status === 200).length < 60) await new Promise((r) => setTimeout(r, 10));
+    sigtermAt = Date.now();
+    gw.proc.kill('SIGTERM');
+    const { code, at: exitedAt } = await gw.exited;
+    await load;
+
+    assert.equal(code, 0, `clean exit expected; logs:\n${gw.logs.slice(-5).join('\n')}`);
+    assert.ok(
+      exitedAt - sigtermAt <= timeoutMs + 1_000,
+      `exited ${exitedAt - sigtermAt} ms after SIGTERM (bound ${timeoutMs})`,
+    );
+
+    const ok = outcomes.filter((o) => o.status === 200);
+    for (const o of ok) {
+      assert.ok(
+        o.body!.offsets.every((x) => x.error_code === null),
+        'a 200 carried a record that Kafka did not take',
+      );
+    }
+    for (const o of outcomes.filter((x) => x.status !== 200)) {
+      assert.ok(o.error !== undefined || o.status === 503, `unexpected answer ${o.status} ${JSON.stringify(o.body)}`);
+    }
+    // Requests in flight when SIGTERM arrived were finished, not dropped.
+    const drained = ok.filter((o) => o.sentAt < sigtermAt && o.doneAt > sigtermAt);
+    assert.ok(drained.length > 0, 'no request in flight at SIGTERM completed');
+
+    const stored = await readRecords(topic, await recordCount(topic));
+    const storedIds = new Set(stored.map((r) => (JSON.parse(r.value!.toString()) as { id: string }).id));
+    const acked = ok.flatMap((o) => o.ids);
+    const missing = acked.filter((id) => !storedIds.has(id));
+    assert.deepEqual(missing, [], `${missing.length} acknowledged records are not in Kafka`);
+    assert.ok(gw.logs.some((l) => l.includes('"msg":"stopped"')));
+    console.log(
+      `[shutdown] ${acked.length} records acknowledged, ${stored.length} stored, ${drained.length} requests ` +
+        `drained after SIGTERM, ${outcomes.length - ok.length} refused or cut, exit after ${exitedAt - sigtermAt} ms`,
+    );
+  });
+
+  it('exits within SHUTDOWN_TIMEOUT_MS even when a request never finishes', async () => {
+    const timeoutMs = 3_000;
+    const gw = await spawnGateway({ SHUTDOWN_TIMEOUT_MS: String(timeoutMs) });
+    const { port } = new URL(gw.url);
+    // A client that announces a body and stalls after a few bytes keeps its request in flight.
+    const socket = net.connect(Number(port), '127.0.0.1');
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    socket.write(`POST /topics/t HTTP/1.1\r\nHost: x\r\nContent-Type: ${JSON_V2}\r\nContent-Length: 1000\r\n\r\n{"rec`);
+    const socketClosed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socket.on('error', () => undefined);
+    await new Promise((r) => setTimeout(r, 200));
+
+    const sigtermAt = Date.now();
+    gw.proc.kill('SIGTERM');
+    const { at: exitedAt } = await gw.exited;
+    await socketClosed;
+    assert.ok(
+      exitedAt - sigtermAt <= timeoutMs + 1_000,
+      `exited ${exitedAt - sigtermAt} ms after SIGTERM (bound ${timeoutMs})`,
+    );
+    assert.ok(gw.logs.some((l) => l.includes('closing requests still running')));
+  });
+});
