@@ -109,10 +109,11 @@ export interface FetchOptions {
 export interface FetchResult {
   records: ConsumedRecord[];
   /**
-   * Call once the records were written to the client: only then do they count as returned
-   * (commit-all and auto-commit never go past them). `delivered(false)` puts them back.
+   * Call once the response was written: the first `count` records count as returned to the client
+   * (commit-all and auto-commit never go past them); the rest will be read again. Only the first
+   * call counts.
    */
-  delivered(ok: boolean): void;
+  delivered(count: number): void;
 }
 
 export interface ConsumerInstance {

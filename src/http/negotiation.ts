@@ -131,3 +131,33 @@ export function negotiate(accept: string | undefined, offered: readonly string[]
 export function v2Offers(strict: boolean): readonly string[] {
   return strict ? [V2] : [V2, 'application/json'];
 }
+
+const ALL_FORMATS: readonly EmbeddedFormat[] = ['binary', 'json', 'avro', 'jsonschema', 'protobuf'];
+
+/**
+ * What consumer endpoints other than fetch answer with (Confluent: the v2 type first, then every
+ * `{fmt}.v2` type), plus plain JSON when lenient.
+ */
+export function consumerOffers(strict: boolean): readonly string[] {
+  return [V2, ...ALL_FORMATS.map(mediaTypeOf), ...(strict ? [] : ['application/json'])];
+}
+
+/**
+ * The response type of a records fetch, and whether it names the instance's own format.
+ * Strict (Confluent): `*\/*`, no Accept and the bare v2 type select the binary reader, so a json
+ * instance answers 40601 to them. Lenient (default): they, and `application/json`, mean "the
+ * instance's own format". Throws 406 when nothing in Accept is offered at all.
+ */
+export function negotiateFetch(
+  accept: string | undefined,
+  instanceFormat: 'json' | 'binary',
+  strict: boolean,
+): { type: string; matches: boolean } {
+  const others = ALL_FORMATS.filter((f) => f !== instanceFormat).map(mediaTypeOf);
+  const offers = strict
+    ? [mediaTypeOf('binary'), V2, ...ALL_FORMATS.filter((f) => f !== 'binary').map(mediaTypeOf)]
+    : [mediaTypeOf(instanceFormat), V2, 'application/json', ...others];
+  const type = negotiate(accept, offers);
+  const format = vendorParts(type)?.format ?? (strict ? 'binary' : instanceFormat);
+  return { type, matches: format === instanceFormat };
+}

@@ -41,9 +41,7 @@ export class GroupOffsets {
     const result = await admin.fetchOffsets({ groupId: group, topics });
     const out: PartitionOffset[] = [];
     for (const { topic, partition } of partitions) {
-      const entry = result
-        .find((t) => t.topic === topic)
-        ?.partitions.find((p) => p.partition === partition);
+      const entry = result.find((t) => t.topic === topic)?.partitions.find((p) => p.partition === partition);
       if (entry === undefined || Number(entry.offset) < 0) continue;
       out.push({ topic, partition, offset: Number(entry.offset), metadata: entry.metadata ?? '' });
     }

@@ -3,7 +3,7 @@
  * offsets its client has actually received.
  *
  * No record lost: kafkajs never commits; "returned" offsets advance only when a fetch response
- * was written to the client (delivered(true)), and auto-commit and commit-all commit exactly
+ * was written to the client (delivered), and auto-commit and commit-all commit exactly
  * those. Records of a response that could not be written are fetched again (seek back).
  */
 import type { Kafka } from 'kafkajs';
@@ -227,11 +227,11 @@ export class KafkaConsumerInstance implements ConsumerInstance {
       let settled = false;
       return {
         records,
-        delivered: (ok) => {
+        delivered: (count) => {
           if (settled) return;
           settled = true;
-          if (ok) this.markReturned(records);
-          else this.rewind(records, session);
+          this.markReturned(records.slice(0, count));
+          if (count < records.length) this.rewind(records.slice(count), session);
         },
       };
     } finally {

@@ -1,0 +1,409 @@
+/**
+ * The v2 consumer API: `/consumers/{group}` and `/consumers/{group}/instances/{instance}/…`.
+ *
+ * Bodies are JSON validated against openapi.yaml; what the body means (which settings are valid,
+ * +1 on explicit commits, Confluent's empty-body rules) is decided here; the Kafka side lives in
+ * src/kafka/consumers behind ConsumerService. Every instance belongs to the identity that
+ * created it; anyone else gets 40403, exactly like a missing instance.
+ */
+import { Router, type Request } from 'express';
+import { Errors, GatewayError } from '../../core/errors.js';
+import { parseJson, stringifyJson } from '../../core/json.js';
+import type {
+  ConsumedRecord,
+  ConsumerInstance,
+  ConsumerService,
+  ConsumerSettings,
+  MetadataService,
+  TopicPartition,
+} from '../../core/ports.js';
+import { identityOf } from '../../policy/identity.js';
+import type { OpenApiValidator } from '../../policy/validation/openapi.js';
+import { publicBaseUrl } from '../base-uri.js';
+import { decodeField } from '../embedded-format.js';
+import { V2, checkControlContentType, consumerOffers, negotiateFetch } from '../negotiation.js';
+import type { Operation } from '../operation.js';
+
+export interface ConsumerRouteDeps {
+  operation: Operation;
+  validator: OpenApiValidator;
+  consumers: ConsumerService;
+  metadata: MetadataService;
+  strictMediaTypes: boolean;
+  publicUrl?: string;
+  trustProxy: unknown;
+  limits: {
+    /** Server default fetch wait (CONSUMER_REQUEST_TIMEOUT_MS). */
+    requestTimeoutMs: number;
+    /** Cap on max_bytes (CONSUMER_MAX_FETCH_BYTES). */
+    maxFetchBytes: number;
+  };
+  /** Authorization hook (policy layer), called on create; throws a GatewayError to refuse. */
+  authorizeGroup?: (req: Request, group: string) => void;
+  /**
+   * Authorization hook called with every topic a request names: subscribe (a topic_pattern is
+   * resolved to the topics it matches at subscribe time, and those are checked), assign, explicit
+   * commits and committed-offset reads. Throws a GatewayError to refuse.
+   */
+  authorizeTopics?: (req: Request, topics: string[]) => void;
+  /** Called after records were written to a client, for metrics. */
+  onConsumed?: (group: string, records: number, bytes: number) => void;
+}
+
+interface CreateBody {
+  name?: string;
+  id?: string;
+  format?: string;
+  'auto.offset.reset'?: string;
+  'auto.commit.enable'?: string | boolean;
+  'fetch.min.bytes'?: number | string;
+  responseMinBytes?: number | string;
+  'consumer.request.timeout.ms'?: number | string;
+  requestWaitMs?: number | string;
+}
+
+type Partitions = { partitions: TopicPartition[] };
+type OffsetsBody = { offsets?: Array<TopicPartition & { offset: number; metadata?: string | null }> };
+type PositionsBody = OffsetsBody & {
+  timestamps?: Array<TopicPartition & { timestamp: string; metadata?: string | null }>;
+};
+
+/** Longest per-instance fetch wait a client may choose. */
+const MAX_INSTANCE_WAIT_MS = 300_000;
+
+export function consumerRoutes(deps: ConsumerRouteDeps): Router {
+  const router = Router();
+  const strict = deps.strictMediaTypes;
+  const offers = consumerOffers(strict);
+  const op = deps.operation;
+  const instanceOf = (req: Request, params: Record<string, unknown>): ConsumerInstance =>
+    deps.consumers.get(params.group as string, params.instance as string, identityOf(req.res!).id);
+
+  /** The request's JSON body, undefined when there is none; checked against openapi.yaml. */
+  const body = <T>(req: Request, operationId: string): T | undefined => {
+    const raw = req.body as Buffer | undefined;
+    if (raw === undefined || !Buffer.isBuffer(raw) || raw.length === 0) return undefined;
+    checkControlContentType(req.headers['content-type'], strict);
+    let value: unknown;
+    try {
+      value = parseJson(raw.toString('utf8')).value;
+    } catch (err) {
+      throw Errors.badRequest(`Malformed JSON: ${(err as Error).message}`);
+    }
+    deps.validator.validateBody(operationId, V2, value);
+    return value as T;
+  };
+  const required = <T>(req: Request, operationId: string): T => {
+    const value = body<T>(req, operationId);
+    if (value === undefined) throw Errors.unprocessable('Request body is required.');
+    return value;
+  };
+
+  router.post(
+    '/consumers/:group',
+    op({ id: 'createConsumer', offers }, async ({ req, params }) => {
+      const group = params.group as string;
+      deps.authorizeGroup?.(req, group);
+      const b = body<CreateBody>(req, 'createConsumer') ?? {};
+      const settings = settingsFrom(b);
+      const name = b.id ?? b.name;
+      const instance = await deps.consumers.create(group, settings, identityOf(req.res!).id, name);
+      const base = publicBaseUrl(req, deps.publicUrl, deps.trustProxy);
+      return {
+        body: {
+          instance_id: instance.name,
+          base_uri: `${base}/consumers/${encodeURIComponent(group)}/instances/${encodeURIComponent(instance.name)}`,
+        },
+      };
+    }),
+  );
+
+  const base = '/consumers/:group/instances/:instance';
+
+  router.delete(
+    base,
+    op({ id: 'deleteConsumer', offers }, async ({ req, params }) => {
+      await deps.consumers.delete(params.group as string, params.instance as string, identityOf(req.res!).id);
+      return {};
+    }),
+  );
+
+  router.post(
+    `${base}/subscription`,
+    op({ id: 'subscribe', offers }, async ({ req, params }) => {
+      const instance = instanceOf(req, params);
+      const b = required<{ topics?: string[]; topic_pattern?: string }>(req, 'subscribe');
+      if (b.topics !== undefined) {
+        deps.authorizeTopics?.(req, b.topics);
+        await instance.subscribe(b.topics);
+      } else if (b.topic_pattern !== undefined) {
+        const pattern = compilePattern(b.topic_pattern);
+        const matched = (await deps.metadata.listTopics()).filter((t) => pattern.test(t)).sort();
+        deps.authorizeTopics?.(req, matched);
+        await instance.subscribe(matched, b.topic_pattern);
+      }
+      return {};
+    }),
+  );
+
+  router.get(
+    `${base}/subscription`,
+    op({ id: 'getSubscription', offers }, ({ req, params }) => ({
+      body: { topics: instanceOf(req, params).subscription() },
+    })),
+  );
+
+  router.delete(
+    `${base}/subscription`,
+    op({ id: 'unsubscribe', offers }, async ({ req, params }) => {
+      await instanceOf(req, params).unsubscribe();
+      return {};
+    }),
+  );
+
+  router.post(
+    `${base}/assignments`,
+    op({ id: 'assignPartitions', offers }, async ({ req, params }) => {
+      const instance = instanceOf(req, params);
+      const { partitions } = required<Partitions>(req, 'assignPartitions');
+      deps.authorizeTopics?.(req, topicsOf(partitions));
+      await instance.assign(partitions);
+      return {};
+    }),
+  );
+
+  router.get(
+    `${base}/assignments`,
+    op({ id: 'getAssignments', offers }, ({ req, params }) => ({
+      body: { partitions: instanceOf(req, params).assignment() },
+    })),
+  );
+
+  router.post(
+    `${base}/offsets`,
+    op({ id: 'commitOffsets', offers }, async ({ req, params }) => {
+      const instance = instanceOf(req, params);
+      const b = body<OffsetsBody>(req, 'commitOffsets');
+      if (b?.offsets === undefined) {
+        // Empty body (or {}): commit exactly what this instance has returned to its client.
+        await instance.commit();
+      } else {
+        deps.authorizeTopics?.(req, topicsOf(b.offsets));
+        // Confluent semantics: you send the offset of the last record you processed.
+        await instance.commit(
+          b.offsets.map((o) => ({
+            topic: o.topic,
+            partition: o.partition,
+            offset: o.offset + 1,
+            metadata: o.metadata ?? undefined,
+          })),
+        );
+      }
+      return { body: [] };
+    }),
+  );
+
+  router.get(
+    `${base}/offsets`,
+    op({ id: 'getCommittedOffsets', offers }, async ({ req, params }) => {
+      const instance = instanceOf(req, params);
+      const b = body<Partitions>(req, 'getCommittedOffsets');
+      // Confluent answers a body-less GET with this (sic).
+      if (b === undefined) throw Errors.partitionNotFound();
+      deps.authorizeTopics?.(req, topicsOf(b.partitions));
+      const offsets = await instance.committed(b.partitions);
+      return {
+        body: { offsets: offsets.map((o) => ({ ...o, metadata: o.metadata ?? '' })) },
+      };
+    }),
+  );
+
+  router.post(
+    `${base}/positions`,
+    op({ id: 'seek', offers }, async ({ req, params }) => {
+      const instance = instanceOf(req, params);
+      const b = required<PositionsBody>(req, 'seek');
+      const offsets = (b.offsets ?? []).map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset }));
+      const timestamps = (b.timestamps ?? []).map((t) => {
+        const ms = Date.parse(t.timestamp);
+        if (Number.isNaN(ms)) throw Errors.badRequest(`timestamps: "${t.timestamp}" is not an ISO-8601 date-time.`);
+        return { topic: t.topic, partition: t.partition, timestamp: ms };
+      });
+      await instance.seek(offsets);
+      await instance.seekToTimestamps(timestamps);
+      return {};
+    }),
+  );
+
+  for (const [suffix, id] of [
+    ['beginning', 'seekToBeginning'],
+    ['end', 'seekToEnd'],
+  ] as const) {
+    router.post(
+      `${base}/positions/${suffix}`,
+      op({ id, offers }, async ({ req, params }) => {
+        const instance = instanceOf(req, params);
+        const { partitions } = required<Partitions>(req, id);
+        await (suffix === 'beginning' ? instance.seekToBeginning(partitions) : instance.seekToEnd(partitions));
+        return {};
+      }),
+    );
+  }
+
+  router.get(
+    `${base}/records`,
+    op({ id: 'fetchRecords', offers, deferAccept: true }, async ({ req, res, params, query }) => {
+      const instance = instanceOf(req, params);
+      const { type, matches } = negotiateFetch(req.headers.accept, instance.format, strict);
+      res.locals.responseType = type;
+      if (!matches) throw Errors.consumerFormatMismatch();
+
+      const wait = Math.min(instance.requestTimeoutMs ?? deps.limits.requestTimeoutMs, MAX_INSTANCE_WAIT_MS);
+      const timeout = query.timeout as number | undefined;
+      const maxBytesQuery = query.max_bytes as number | undefined;
+      const abort = new AbortController();
+      res.once('close', () => {
+        if (!res.writableFinished) abort.abort();
+      });
+      const result = await instance.fetch({
+        // `timeout` can only shorten the wait, as in Confluent.
+        timeoutMs: timeout !== undefined && timeout > 0 ? Math.min(timeout, wait) : wait,
+        maxBytes:
+          maxBytesQuery !== undefined && maxBytesQuery > 0
+            ? Math.min(maxBytesQuery, deps.limits.maxFetchBytes)
+            : deps.limits.maxFetchBytes,
+        signal: abort.signal,
+      });
+      const { text, count, bytes, failure } = render(result.records, instance.format, !strict);
+      if (count === 0) {
+        result.delivered(0);
+        if (failure !== undefined) throw failure;
+      } else {
+        // Records count as returned only once the response has been handed to the client's socket.
+        res.once('finish', () => {
+          result.delivered(count);
+          deps.onConsumed?.(params.group as string, count, bytes);
+        });
+        res.once('close', () => result.delivered(0));
+      }
+      return { body: text, contentType: type };
+    }),
+  );
+
+  return router;
+}
+
+/** Create-request fields → settings. Only whitelisted fields exist; nothing is passed to Kafka as is. */
+export function settingsFrom(b: CreateBody): ConsumerSettings {
+  const invalid = (detail: string) => Errors.invalidConsumerConfig(detail);
+  const format = (b.format ?? 'binary').toLowerCase();
+  if (format === 'avro' || format === 'jsonschema' || format === 'protobuf') {
+    throw invalid(
+      `the ${format} format needs a schema registry, which this gateway does not support yet; use json or binary`,
+    );
+  }
+  if (format !== 'json' && format !== 'binary') throw invalid(`Invalid format type "${b.format}"; use json or binary`);
+
+  const reset = (b['auto.offset.reset'] ?? 'latest').toLowerCase();
+  if (reset === 'none') throw invalid('auto.offset.reset=none is not supported; use earliest or latest');
+  if (reset !== 'earliest' && reset !== 'latest') {
+    throw invalid(
+      `Invalid value ${b['auto.offset.reset']} for configuration auto.offset.reset: String must be one of: latest, earliest`,
+    );
+  }
+
+  const commitRaw = b['auto.commit.enable'];
+  const commitText = commitRaw === undefined ? 'true' : String(commitRaw).toLowerCase();
+  if (commitText !== 'true' && commitText !== 'false') {
+    throw invalid(
+      `Invalid value ${String(commitRaw)} for configuration auto.commit.enable: Expected value to be either true or false`,
+    );
+  }
+
+  const fetchMinBytes = intSetting(b['fetch.min.bytes'] ?? b.responseMinBytes, 'fetch.min.bytes', -1, 10_000_000);
+  const timeout = intSetting(
+    b['consumer.request.timeout.ms'] ?? b.requestWaitMs,
+    'consumer.request.timeout.ms',
+    0,
+    MAX_INSTANCE_WAIT_MS,
+  );
+  return {
+    format,
+    autoOffsetReset: reset,
+    autoCommit: commitText === 'true',
+    fetchMinBytes: fetchMinBytes ?? -1,
+    requestTimeoutMs: timeout,
+  };
+}
+
+function intSetting(v: number | string | undefined, name: string, min: number, max: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = typeof v === 'number' ? v : /^-?\d+$/.test(v.trim()) ? Number(v) : NaN;
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw Errors.invalidConsumerConfig(
+      `Invalid value ${String(v)} for configuration ${name}: must be a whole number from ${min} to ${max}`,
+    );
+  }
+  return n;
+}
+
+/** A Java-style topic pattern: the whole topic name must match. */
+function compilePattern(source: string): RegExp {
+  try {
+    return new RegExp(`^(?:${source})$`, 'u');
+  } catch (err) {
+    throw Errors.badRequest(`Invalid topic_pattern: ${(err as Error).message}`);
+  }
+}
+
+function topicsOf(list: TopicPartition[]): string[] {
+  return [...new Set(list.map((p) => p.topic))];
+}
+
+/**
+ * The response body: Confluent's five fields, plus `timestamp` and `headers` in lenient mode.
+ * json values are re-emitted compactly with every number exact. Stops before the first record
+ * that is not valid JSON (a json instance cannot render it): if that is the first record, the
+ * fetch fails with 40801 naming its offset, so the client can seek past it.
+ */
+function render(
+  records: ConsumedRecord[],
+  format: 'json' | 'binary',
+  extensions: boolean,
+): { text: string; count: number; bytes: number; failure?: GatewayError } {
+  const parts: string[] = [];
+  let bytes = 0;
+  for (const r of records) {
+    let key: string;
+    let value: string;
+    try {
+      key = field(format, r.key);
+      value = field(format, r.value);
+    } catch (err) {
+      const failure = new GatewayError(
+        40801,
+        `Cannot deserialize the record at ${r.topic}-${r.partition} offset ${r.offset} as JSON ` +
+          `(${(err as Error).message}); seek past it with POST …/positions or read the topic with a binary consumer.`,
+      );
+      return { text: `[${parts.join(',')}]`, count: parts.length, bytes, failure };
+    }
+    bytes += (r.key?.length ?? 0) + (r.value?.length ?? 0);
+    let text = `{"topic":${JSON.stringify(r.topic)},"key":${key},"value":${value},"partition":${r.partition},"offset":${r.offset}`;
+    if (extensions) {
+      const headers = r.headers.map((h) => ({
+        key: h.key,
+        value: h.value === null ? null : h.value.toString('base64'),
+      }));
+      text += `,"timestamp":${r.timestamp},"headers":${JSON.stringify(headers)}`;
+    }
+    parts.push(`${text}}`);
+  }
+  return { text: `[${parts.join(',')}]`, count: parts.length, bytes };
+}
+
+function field(format: 'json' | 'binary', bytes: Buffer | null): string {
+  if (format === 'binary') return JSON.stringify(decodeField('binary', bytes));
+  if (bytes === null) return 'null';
+  const { value, lossless } = parseJson(bytes.toString('utf8'));
+  return stringifyJson(value, lossless);
+}
