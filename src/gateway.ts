@@ -11,6 +11,8 @@ import type { ProduceService } from './core/ports.js';
 import { createApp } from './http/app.js';
 import { managementApp } from './http/routes/health.js';
 import { createKafka } from './kafka/client.js';
+import { StaticConsumerDirectory } from './http/consumer-forwarding.js';
+import { KafkaConsumerManager } from './kafka/consumers/manager.js';
 import { KafkaMetadata } from './kafka/metadata.js';
 import { KafkaProducerBridge } from './kafka/producer.js';
 import { createLogger } from './observability/logger.js';
@@ -82,7 +84,25 @@ export async function startGateway(
   const ops = { metrics, readiness, inFlight, serveMetrics: metricsPort === undefined };
   const security = createSecurity(config, logger);
   if (security.redis !== undefined) readiness.add({ name: 'redis', check: () => security.ready() });
-  const app = createApp({ config, logger, validator, recordSchemas, metadata, producer: produce, ops, security });
+  const consumers = new KafkaConsumerManager(kafka, {
+    ...config.consumers,
+    clientId: config.kafka.clientId,
+    partitionCount: (t) => metadata.partitionCount(t),
+    logger: logger.child({ component: 'consumers' }),
+  });
+  metrics.countConsumerInstancesWith(() => consumers.size);
+  const consumerDirectory = new StaticConsumerDirectory(config.consumers.nodeId, config.consumers.peers);
+  const app = createApp({
+    config,
+    logger,
+    validator,
+    recordSchemas,
+    metadata,
+    producer: produce,
+    consumers: { service: consumers, directory: consumerDirectory },
+    ops,
+    security,
+  });
   const { tls } = config.security;
   const server =
     tls === undefined
@@ -118,11 +138,14 @@ export async function startGateway(
       inFlight.startClosing();
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
+      // Consumer instances leave their groups now (so the groups rebalance at once), which also
+      // ends waiting fetches early; auto-commit instances first commit what their clients received.
+      const consumersClosed = consumers.close();
       // Requests in flight finish; part of the budget is kept for draining and disconnecting.
       const reserve = Math.min(2_000, config.http.shutdownTimeoutMs / 4);
       const finished = await inFlight.idle(Math.max(0, deadline - Date.now() - reserve));
       if (!finished) logger.warn({ inFlight: inFlight.size }, 'shutdown deadline: closing requests still running');
-      await producer.close();
+      await Promise.all([producer.close(), consumersClosed]);
       server.closeAllConnections();
       await serverClosed;
       if (management !== undefined) {

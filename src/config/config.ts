@@ -48,6 +48,16 @@ export interface Config {
     maxInstances: number;
     /** Identifies this replica inside instance ids, so other replicas can forward to it. */
     nodeId: string;
+    /** Other replicas by node id (PEER_URLS), for forwarding requests to an instance's owner. */
+    peers: Record<string, string>;
+    /** Bytes of records an instance reads ahead of its client before pausing its partitions. */
+    maxBufferBytes: number;
+    /** Cap on `max_bytes` of one fetch (Confluent's consumer.request.max.bytes). */
+    maxFetchBytes: number;
+    /** How long the first fetch after a subscribe or assign waits for the group join. */
+    joinTimeoutMs: number;
+    /** Period of auto-commit (auto.commit.enable=true) of what clients received. */
+    autoCommitIntervalMs: number;
   };
   topics: TopicPolicies;
   /** TLS, authentication, authorization, rate limits and overload shedding. */
@@ -91,7 +101,12 @@ export function loadConfig(env: Env = process.env): Config {
       instanceTimeoutMs: e.int('CONSUMER_INSTANCE_TIMEOUT_MS', 300_000, { min: 100, max: 86_400_000 }),
       requestTimeoutMs: e.int('CONSUMER_REQUEST_TIMEOUT_MS', 1_000, { min: 0, max: 300_000 }),
       maxInstances: e.int('MAX_CONSUMER_INSTANCES', 1_000, { min: 1, max: 1_000_000 }),
-      nodeId: e.string('NODE_ID', 'n1'),
+      nodeId: nodeIdOf(e.string('NODE_ID', 'n1')),
+      peers: parsePeers(e.optionalString('PEER_URLS')),
+      maxBufferBytes: e.int('CONSUMER_MAX_BUFFER_BYTES', 1024 * 1024, { min: 1024, max: 256 * 1024 * 1024 }),
+      maxFetchBytes: e.int('CONSUMER_MAX_FETCH_BYTES', 64 * 1024 * 1024, { min: 1024, max: 1024 * 1024 * 1024 }),
+      joinTimeoutMs: e.int('CONSUMER_JOIN_TIMEOUT_MS', 30_000, { min: 0, max: 300_000 }),
+      autoCommitIntervalMs: e.int('CONSUMER_AUTO_COMMIT_INTERVAL_MS', 5_000, { min: 100, max: 3_600_000 }),
     },
     topics: loadTopicPolicies(e.optionalString('TOPICS_CONFIG')),
     security: loadSecurityConfig(e),
@@ -110,4 +125,29 @@ function parseTrustProxy(v: string | undefined): boolean | number | string {
   if (!/^[\w.:/, -]+$/.test(v))
     throw new ConfigError(`TRUST_PROXY=${v} is not true/false, a hop count or a list of addresses`);
   return v;
+}
+
+/** Node ids appear in instance names and URLs: keep them short and URL-safe. */
+function nodeIdOf(v: string): string {
+  if (!/^[A-Za-z0-9_]{1,32}$/.test(v)) throw new ConfigError(`NODE_ID=${v} must be 1-32 letters, digits or _`);
+  return v;
+}
+
+/** `n2=http://10.0.0.2:8082,n3=http://10.0.0.3:8082` → { n2: 'http://10.0.0.2:8082', … }. */
+function parsePeers(v: string | undefined): Record<string, string> {
+  const peers: Record<string, string> = {};
+  for (const entry of (v ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const m = /^([A-Za-z0-9_]{1,32})=(https?:\/\/\S+)$/.exec(entry);
+    if (!m) throw new ConfigError(`PEER_URLS entry "${entry}" is not <node id>=<http(s) URL>`);
+    try {
+      new URL(m[2]!);
+    } catch {
+      throw new ConfigError(`PEER_URLS entry "${entry}" has an invalid URL`);
+    }
+    peers[m[1]!] = m[2]!.replace(/\/+$/, '');
+  }
+  return peers;
 }

@@ -7,7 +7,7 @@ import helmet from 'helmet';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import { Errors } from '../core/errors.js';
-import type { MetadataService, ProduceService } from '../core/ports.js';
+import type { ConsumerDirectory, ConsumerService, MetadataService, ProduceService } from '../core/ports.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { Readiness } from '../observability/readiness.js';
 import { countValidationFailures, observeRequests, type InFlightRequests } from '../observability/requests.js';
@@ -17,9 +17,11 @@ import type { OpenApiValidator } from '../policy/validation/openapi.js';
 import type { RecordSchemas } from '../policy/validation/record-schemas.js';
 import { errorHandler, toGatewayError } from './errors.js';
 import { cors } from './cors.js';
+import { forwardToOwner } from './consumer-forwarding.js';
 import { makeOperation } from './operation.js';
 import { docsRoutes } from './routes/docs.js';
 import { healthRoutes, metricsRoutes } from './routes/health.js';
+import { consumerRoutes } from './routes/consumers.js';
 import { metadataRoutes } from './routes/metadata.js';
 import { produceRoutes } from './routes/produce.js';
 
@@ -30,6 +32,8 @@ export interface AppDeps {
   recordSchemas: RecordSchemas;
   metadata: MetadataService;
   producer: ProduceService;
+  /** Consumer instances (src/kafka/consumers) and where other replicas' instances live; absent = no consumer API. */
+  consumers?: { service: ConsumerService; directory: ConsumerDirectory };
   /** Authentication, authorization, rate limits, quotas and shedding (src/policy/security.ts); absent = all off. */
   security?: Security;
   /** Metrics, readiness checks and the in-flight request count (src/observability). */
@@ -83,6 +87,36 @@ export function createApp(deps: AppDeps): Express {
       onProduced: (topic, records, bytes) => ops.metrics.produced(topic, records, bytes),
     }),
   );
+
+  if (deps.consumers !== undefined) {
+    const { service, directory } = deps.consumers;
+    const c = config.consumers;
+    // A request for an instance another replica owns is relayed to it (after this replica's auth).
+    app.use(
+      '/consumers/:group/instances/:instance',
+      forwardToOwner({
+        consumers: service,
+        directory,
+        nodeId: c.nodeId,
+        logger,
+        timeoutMs: c.joinTimeoutMs + 300_000 + 10_000,
+      }),
+    );
+    app.use(
+      consumerRoutes({
+        operation,
+        validator,
+        consumers: service,
+        metadata: deps.metadata,
+        strictMediaTypes: config.http.strictMediaTypes,
+        publicUrl: config.http.publicUrl,
+        trustProxy: config.http.trustProxy,
+        limits: { requestTimeoutMs: c.requestTimeoutMs, maxFetchBytes: c.maxFetchBytes },
+        authorizeGroup: authz?.authorizeGroup,
+        authorizeTopics: authz?.authorizeTopics,
+      }),
+    );
+  }
 
   app.use(notFoundOrMethodNotAllowed(validator.document));
   app.use(countValidationFailures(ops.metrics, (err) => toGatewayError(err, config.http.maxBodyBytes)));
