@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../src/config/config.js';
 import { startGateway, type RunningGateway } from '../src/gateway.js';
 import { createLogger } from '../src/observability/logger.js';
-import { JSON_V2, post, request, startTestGateway } from './support/gateway.js';
+import { JSON_V2, V2, post, request, startTestGateway } from './support/gateway.js';
 import { brokers, closeAdmin, createTopic, readRecords } from './support/kafka.js';
 
 const HEART_RATE = { deviceid: 'AppleWatch4', heartrate: '72', timestamp: '2019-10-07 12:46:13' };
@@ -131,6 +131,19 @@ describe('metrics', () => {
     } finally {
       await own.close();
     }
+  });
+
+  it('tracks consumer instances as they are created and deleted', async () => {
+    const group = `ops-${Date.now()}`;
+    const created = await post(`${gw.url}/consumers/${group}`, V2, { name: 'watcher', format: 'json' });
+    assert.equal(created.status, 200);
+    assert.equal(sample((await scrape(`${gw.url}/metrics`)).text, 'gateway_consumer_instances'), 1);
+    const deleted = await request(`${gw.url}/consumers/${group}/instances/watcher`, {
+      method: 'DELETE',
+      headers: { 'content-type': V2 },
+    });
+    assert.equal(deleted.status, 204);
+    assert.equal(sample((await scrape(`${gw.url}/metrics`)).text, 'gateway_consumer_instances'), 0);
   });
 
   it('serves /metrics on a separate management port when METRICS_PORT is set', async () => {
