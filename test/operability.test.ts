@@ -7,7 +7,7 @@ import { loadConfig } from '../src/config/config.js';
 import { startGateway, type RunningGateway } from '../src/gateway.js';
 import { createLogger } from '../src/observability/logger.js';
 import { JSON_V2, V2, post, request, startTestGateway } from './support/gateway.js';
-import { brokers, closeAdmin, createTopic, readRecords } from './support/kafka.js';
+import { admin, brokers, closeAdmin, createTopic, readRecords } from './support/kafka.js';
 
 const HEART_RATE = { deviceid: 'AppleWatch4', heartrate: '72', timestamp: '2019-10-07 12:46:13' };
 
@@ -128,6 +128,24 @@ describe('metrics', () => {
       const { text } = await scrape(`${own.url}/metrics`);
       assert.equal(sample(text, 'gateway_http_rejections_total', { status: '503' }), 1);
       assert.equal(sample(text, 'gateway_http_requests_total', { route: 'unmatched', status: '404' }), 1);
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('counts records the producer could not deliver as Kafka producer errors', async () => {
+    const own = await startTestGateway({ PRODUCE_TIMEOUT_MS: '2000' });
+    try {
+      const topic = await createTopic(1);
+      // The gateway saw the topic a moment ago; it disappears before the records are sent.
+      assert.equal((await post(`${own.url}/topics/${topic}`, JSON_V2, { records: [{ value: 1 }] })).status, 200);
+      await (await admin()).deleteTopics({ topics: [topic] });
+      const res = await post(`${own.url}/topics/${topic}`, JSON_V2, { records: [{ value: 2 }, { value: 3 }] });
+      assert.equal(res.status, 200);
+      assert.ok(res.body.offsets.every((o: { error_code: number | null }) => o.error_code !== null));
+      const { text } = await scrape(`${own.url}/metrics`);
+      assert.ok(sample(text, 'gateway_kafka_errors_total', { client: 'producer' })! >= 2);
+      assert.equal(sample(text, 'gateway_produced_records_total', { topic }), 1);
     } finally {
       await own.close();
     }
