@@ -50,11 +50,11 @@ function kafkaSockets(): number {
   const ports = new Set(brokers.map((b) => Number(b.split(':').at(-1))));
   let n = 0;
   for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text = '';
+    let text: string;
     try {
       text = readFileSync(file, 'utf8');
     } catch {
-      continue;
+      continue; // no IPv6 in this namespace
     }
     for (const line of text.split('\n').slice(1)) {
       const cols = line.trim().split(/\s+/);
