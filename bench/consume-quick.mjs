@@ -4,6 +4,7 @@
 //   node --import tsx bench/consume-quick.mjs            (starts a local Kafka unless KAFKA_BROKERS is set)
 //   RECORDS=200000 node --import tsx bench/consume-quick.mjs
 import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { Kafka, logLevel } from 'kafkajs';
 
 const N = Number(process.env.RECORDS ?? 100_000);
