@@ -65,7 +65,17 @@ export function createSecurity(config: Config, logger: Logger): Security {
     redis,
     ready: () => (redis === undefined ? Promise.resolve() : redisReadinessCheck(redis)),
     close: async () => {
-      if (redis !== undefined) await redis.quit().catch(() => redis.disconnect());
+      if (redis === undefined) return;
+      // QUIT politely when connected, but never wait on a Redis that is away (it would queue forever).
+      if (redis.status === 'ready') {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          redis.quit().catch(() => undefined),
+          new Promise((resolve) => (timer = setTimeout(resolve, 1_000))),
+        ]);
+        clearTimeout(timer);
+      }
+      redis.disconnect();
     },
   };
 }
