@@ -55,7 +55,12 @@ export class KafkaProducerBridge implements ProduceService {
     kafka: Kafka,
     private readonly options: ProducerOptions,
   ) {
-    this.producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: false });
+    // Partitions are always chosen above, so kafkajs's partitioner choice (and its warning) is moot.
+    this.producer = kafka.producer({
+      allowAutoTopicCreation: false,
+      idempotent: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
   }
 
   connect(): Promise<void> {

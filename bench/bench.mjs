@@ -1,0 +1,407 @@
+#!/usr/bin/env node
+// The benchmark: the gateway (production build) against a native kafkajs client doing the same
+// work on the same broker, in the same run. Prints one table and writes bench-results/latest.json.
+//
+//   npm run bench                      all scenarios, ~10 s each side
+//   npm run bench -- --only=iot,batch  a subset (iot, batch, binary, consume, latency, broker)
+//   npm run bench -- --seconds=5       shorter runs
+//   npm run bench -- --workers=2       gateway worker processes (default: WORKERS env or 1)
+//   npm run bench -- --soak=300        add a steady-state soak at 80% of the IoT peak (seconds)
+//
+// Uses KAFKA_BROKERS when set, else starts the local broker (scripts/local-kafka.mjs).
+// Everything runs on 127.0.0.1 and every load is bounded in time.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { Kafka, logLevel } from 'kafkajs';
+import { jarDir, KAFKA_VERSION, startLocalKafka } from '../scripts/local-kafka.mjs';
+import { nativeConsume, nativeProduce, percentile } from './native.mjs';
+import { processTree } from './proc.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const args = Object.fromEntries(
+  process.argv.slice(2).map((a) => {
+    const [k, v] = a.replace(/^--/, '').split('=');
+    return [k, v ?? 'true'];
+  }),
+);
+const seconds = Number(args.seconds ?? 10);
+const workers = Number(args.workers ?? process.env.WORKERS ?? 1);
+const only = args.only ? new Set(args.only.split(',')) : undefined;
+const wanted = (name) => only === undefined || only.has(name);
+let lastCpu = 0; // gateway CPU seconds at the previous sample
+const dataDir = process.env.SHARED_DATA_DIR ?? path.resolve(root, '../shared/data');
+const lines = (f) =>
+  readFileSync(path.join(dataDir, f), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim());
+
+// ---- set-up: broker, topics, gateway ----
+let localKafka;
+let brokers = process.env.KAFKA_BROKERS;
+if (!brokers) {
+  localKafka = await startLocalKafka({ heap: '2g' });
+  brokers = localKafka.brokers;
+}
+const kafka = new Kafka({ brokers: brokers.split(','), clientId: 'bench-native', logLevel: logLevel.NOTHING });
+const admin = kafka.admin();
+await admin.connect();
+const topics = {};
+for (const name of ['iot', 'batch', 'binary', 'consume', 'latency']) {
+  for (const side of ['gw', 'native']) {
+    const t = `bench-${name}-${side}-${Date.now().toString(36)}`;
+    await admin.createTopics({ topics: [{ topic: t, numPartitions: 3 }], waitForLeaders: true });
+    topics[`${name}-${side}`] = t;
+  }
+}
+
+console.error('[bench] building the gateway (npm run build)…');
+execFileSync('npm', ['run', '-s', 'build'], { cwd: root, stdio: 'inherit' });
+const gateway = await startGatewayProcess();
+console.error(`[bench] gateway on ${gateway.url} (${workers} worker${workers === 1 ? '' : 's'})`);
+
+const heartrate = lines('heartrate.jsonl');
+const clicks = lines('clickstream.jsonl');
+const results = [];
+
+// ---- scenarios ----
+if (wanted('iot')) {
+  const bodies = heartrate.map((l) => `{"records":[{"value":${l}}]}`);
+  const gw = await loadGateway('iot', { path: `/topics/${topics['iot-gw']}`, bodies, connections: 64 });
+  const native = await nativeProduce(kafka, {
+    topic: topics['iot-native'],
+    concurrency: 64,
+    seconds,
+    batch: (i) => [{ value: Buffer.from(compactJson(heartrate[i % heartrate.length])) }],
+  });
+  results.push(row('1. IoT: 1 heart-rate record/request, 64 connections', gw, native, 1));
+}
+
+if (wanted('batch')) {
+  const bodies = [];
+  for (let i = 0; i + 100 <= clicks.length; i += 100) {
+    bodies.push(
+      `{"records":[${clicks
+        .slice(i, i + 100)
+        .map((l) => `{"value":${l}}`)
+        .join(',')}]}`,
+    );
+  }
+  const gw = await loadGateway('batch', { path: `/topics/${topics['batch-gw']}`, bodies, connections: 16 });
+  const compacted = clicks.map((l) => Buffer.from(compactJson(l)));
+  const native = await nativeProduce(kafka, {
+    topic: topics['batch-native'],
+    concurrency: 16,
+    seconds,
+    batch: (i) => compacted.slice((i * 100) % 1000, ((i * 100) % 1000) + 100).map((value) => ({ value })),
+  });
+  results.push(row('2. Batch: 100 clickstream records/request', gw, native, 100));
+}
+
+if (wanted('binary')) {
+  const values = Array.from({ length: 10 }, (_, i) => Buffer.alloc(1024, i + 1));
+  const body = `{"records":[${values.map((v) => `{"value":"${v.toString('base64')}"}`).join(',')}]}`;
+  const gw = await loadGateway('binary', {
+    path: `/topics/${topics['binary-gw']}`,
+    bodies: [body],
+    connections: 32,
+    contentType: 'application/vnd.kafka.binary.v2+json',
+  });
+  const native = await nativeProduce(kafka, {
+    topic: topics['binary-native'],
+    concurrency: 32,
+    seconds,
+    batch: () => values.map((value) => ({ value })),
+  });
+  results.push(row('3. Binary: 10 × 1 KiB values/request', gw, native, 10));
+}
+
+if (wanted('consume')) {
+  const count = Number(args.records ?? 200_000);
+  const { consumeViaGateway } = await import('./consume.mjs');
+  await fillTopic(topics['consume-gw'], count);
+  const gw = await consumeViaGateway(gateway.url, topics['consume-gw'], count, () => sampleGateway());
+  await fillTopic(topics['consume-native'], count);
+  const native = await nativeConsume(kafka, topics['consume-native'], count);
+  results.push(row(`4. Consume: drain ${count} json records`, gw, native, 1));
+}
+
+if (wanted('latency')) {
+  const peak = results.find((r) => r.scenario.startsWith('1.'))?.gateway.records_per_s ?? Number(args.peak ?? 4000);
+  const rate = Math.max(100, Math.floor(peak / 2));
+  const bodies = heartrate.map((l) => `{"records":[{"value":${l}}]}`);
+  const gw = await loadGateway('latency', {
+    path: `/topics/${topics['latency-gw']}`,
+    bodies,
+    connections: 64,
+    overallRate: rate,
+  });
+  const native = await nativeProduce(kafka, {
+    topic: topics['latency-native'],
+    concurrency: 64,
+    seconds,
+    rate,
+    batch: (i) => [{ value: Buffer.from(compactJson(heartrate[i % heartrate.length])) }],
+  });
+  const r = row(`5. Latency at ${rate} req/s (half the IoT peak)`, gw, native, 1);
+  r.added_p99_ms = round(gw.p99 - native.p99);
+  results.push(r);
+}
+
+if (wanted('broker')) results.push(brokerCeiling());
+
+if (args.soak) results.push(await soak(Number(args.soak)));
+
+// ---- report ----
+const report = {
+  date: new Date().toISOString(),
+  machine: {
+    cpus: os.cpus().length,
+    cpu: os.cpus()[0]?.model,
+    memory_gib: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    kafka: KAFKA_VERSION,
+  },
+  gateway_workers: workers,
+  seconds_per_run: seconds,
+  results,
+};
+mkdirSync(path.join(root, 'bench-results'), { recursive: true });
+const out = path.join(root, 'bench-results', `latest${workers > 1 ? `-w${workers}` : ''}.json`);
+writeFileSync(out, JSON.stringify(report, null, 2));
+printTable(report);
+console.log(`\nJSON: ${path.relative(root, out)}`);
+
+await gateway.stop();
+await admin.disconnect();
+if (localKafka) await localKafka.stop();
+process.exit(0);
+
+// ---- helpers ----
+function compactJson(text) {
+  return JSON.stringify(JSON.parse(text));
+}
+
+function round(n, d = 2) {
+  return Math.round(n * 10 ** d) / 10 ** d;
+}
+
+async function startGatewayProcess() {
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const child = spawn(process.execPath, [path.join(root, 'dist/main.js')], {
+    cwd: root,
+    env: {
+      ...process.env,
+      KAFKA_BROKERS: brokers,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      WORKERS: String(workers),
+      NODE_ENV: 'production',
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  // Never leave the gateway running if the benchmark dies.
+  process.on('exit', () => child.kill('SIGKILL'));
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 300; i++) {
+    try {
+      if ((await fetch(`${url}/`)).ok) break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return {
+    url,
+    pid: child.pid,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', resolve);
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** CPU seconds and peak RSS of the gateway process tree since the previous call. */
+function sampleGateway() {
+  const tree = processTree(gateway.pid);
+  const cpu = tree.reduce((s, p) => s + p.cpuSeconds, 0);
+  const delta = cpu - lastCpu;
+  lastCpu = cpu;
+  return { cpuSeconds: delta, peakRssMiB: tree.reduce((s, p) => s + p.peakRssKiB, 0) / 1024 };
+}
+
+async function loadGateway(
+  name,
+  { path: urlPath, bodies, connections, contentType = 'application/vnd.kafka.json.v2+json', overallRate },
+) {
+  sampleGateway();
+  const started = Date.now();
+  const result = await autocannon({
+    url: gateway.url,
+    connections,
+    duration: seconds,
+    overallRate,
+    requests: bodies.map((body) => ({ method: 'POST', path: urlPath, headers: { 'content-type': contentType }, body })),
+  });
+  const elapsed = (Date.now() - started) / 1000;
+  const usage = sampleGateway();
+  const ok = result['2xx'];
+  if (result.non2xx > 0 || result.errors > 0)
+    console.error(`[bench] ${name}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  return {
+    requests: ok,
+    requests_per_s: ok / elapsed,
+    bytes_per_s: result.throughput.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    p999: result.latency.p99_9 ?? result.latency.p99,
+    cpu_percent: (usage.cpuSeconds / elapsed) * 100,
+    peak_rss_mib: usage.peakRssMiB,
+    errors: result.non2xx + result.errors,
+  };
+}
+
+function row(scenario, gw, native, recordsPerRequest) {
+  const g = { ...gw, records_per_s: gw.records_per_s ?? gw.requests_per_s * recordsPerRequest };
+  const n = { ...native };
+  return {
+    scenario,
+    gateway: Object.fromEntries(Object.entries(g).map(([k, v]) => [k, typeof v === 'number' ? round(v) : v])),
+    native: Object.fromEntries(Object.entries(n).map(([k, v]) => [k, typeof v === 'number' ? round(v) : v])),
+    ratio: round(g.records_per_s / n.records_per_s),
+  };
+}
+
+async function fillTopic(topic, count) {
+  const producer = kafka.producer();
+  await producer.connect();
+  const values = clicks.map((l) => Buffer.from(compactJson(l)));
+  for (let i = 0; i < count; i += 5000) {
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: Array.from({ length: Math.min(5000, count - i) }, (_, j) => ({
+        value: values[(i + j) % values.length],
+      })),
+    });
+  }
+  await producer.disconnect();
+}
+
+/** The broker's own ceiling: Kafka's Java perf-test tool from the same jars. */
+function brokerCeiling() {
+  const topic = topics['iot-native'];
+  const out = execFileSync(
+    'java',
+    [
+      '-cp',
+      `${jarDir}/*`,
+      'org.apache.kafka.tools.ProducerPerformance',
+      '--topic',
+      topic,
+      '--num-records',
+      String(args.perfRecords ?? 2_000_000),
+      '--record-size',
+      '100',
+      '--throughput',
+      '-1',
+      '--producer-props',
+      `bootstrap.servers=${brokers}`,
+      'acks=all',
+      'linger.ms=5',
+      'batch.size=65536',
+    ],
+    { encoding: 'utf8' },
+  );
+  const last = out.trim().split('\n').pop();
+  const m =
+    /([\d.]+) records\/sec \(([\d.]+) MB\/sec\), ([\d.]+) ms avg latency, ([\d.]+) ms max latency, (\d+) ms 50th, (\d+) ms 95th, (\d+) ms 99th, (\d+) ms 99.9th/.exec(
+      last,
+    );
+  return {
+    scenario: 'Broker ceiling: kafka-producer-perf-test, 100-byte records, acks=all',
+    broker: m
+      ? {
+          records_per_s: Number(m[1]),
+          mb_per_s: Number(m[2]),
+          p50: Number(m[5]),
+          p99: Number(m[7]),
+          p999: Number(m[8]),
+        }
+      : { raw: last },
+  };
+}
+
+async function soak(totalSeconds) {
+  const peak = results.find((r) => r.scenario.startsWith('1.'))?.gateway.records_per_s ?? Number(args.peak ?? 4000);
+  const rate = Math.floor(peak * 0.8);
+  const bodies = heartrate.map((l) => `{"records":[{"value":${l}}]}`);
+  const windows = [];
+  const windowSeconds = 30;
+  for (let t = 0; t < totalSeconds; t += windowSeconds) {
+    sampleGateway();
+    const r = await autocannon({
+      url: gateway.url,
+      connections: 64,
+      duration: windowSeconds,
+      overallRate: rate,
+      requests: bodies.map((body) => ({
+        method: 'POST',
+        path: `/topics/${topics['iot-gw']}`,
+        headers: { 'content-type': 'application/vnd.kafka.json.v2+json' },
+        body,
+      })),
+    });
+    const rss = processTree(gateway.pid).reduce((s, p) => s + p.rssKiB, 0) / 1024;
+    windows.push({
+      at_s: t + windowSeconds,
+      requests_per_s: round(r.requests.average),
+      p99: r.latency.p99,
+      rss_mib: round(rss),
+      errors: r.non2xx + r.errors,
+    });
+    console.error(`[bench] soak ${t + windowSeconds}s: ${JSON.stringify(windows.at(-1))}`);
+  }
+  return { scenario: `Soak: ${totalSeconds} s at ${rate} req/s (80% of the IoT peak)`, windows };
+}
+
+function printTable(report) {
+  const head = [
+    'scenario',
+    'gw rec/s',
+    'gw MB/s',
+    'gw p50',
+    'gw p99',
+    'gw p99.9',
+    'gw CPU%',
+    'gw RSS MiB',
+    'native rec/s',
+    'native p99',
+    'ratio',
+  ];
+  const rows = report.results
+    .filter((r) => r.gateway)
+    .map((r) => [
+      r.scenario,
+      r.gateway.records_per_s,
+      round((r.gateway.bytes_per_s ?? 0) / 1e6),
+      r.gateway.p50,
+      r.gateway.p99,
+      r.gateway.p999,
+      r.gateway.cpu_percent,
+      r.gateway.peak_rss_mib,
+      r.native.records_per_s,
+      r.native.p99,
+      `${r.ratio}×${r.added_p99_ms !== undefined ? ` (added p99 ${r.added_p99_ms} ms)` : ''}`,
+    ]);
+  console.log(`\n| ${head.join(' | ')} |\n|${head.map(() => '---').join('|')}|`);
+  for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+  for (const r of report.results.filter((x) => x.broker)) console.log(`\n${r.scenario}: ${JSON.stringify(r.broker)}`);
+  for (const r of report.results.filter((x) => x.windows))
+    console.log(`\n${r.scenario}:\n${r.windows.map((w) => JSON.stringify(w)).join('\n')}`);
+  void percentile;
+}
