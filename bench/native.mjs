@@ -1,6 +1,6 @@
 // The native side of each benchmark scenario: a kafkajs client doing the same work as the
-import { performance } from 'node:perf_hooks';
 // gateway's HTTP clients, on the same broker, in the same run.
+import { performance } from 'node:perf_hooks';
 
 /** Value at quantile q (0..1) of an ascending-sorted array. */
 export function percentile(sorted, q) {
