@@ -36,6 +36,9 @@ const child = spawn(
     'tsx',
     '--test',
     '--test-reporter=spec',
+    // A test that fails half-way may leave a client open; never let that hang the run.
+    '--test-force-exit',
+    '--test-timeout=180000',
     `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`,
     ...flags,
     ...testFiles,

@@ -61,9 +61,25 @@ export class GroupOffsets {
         await txn.abort().catch(() => undefined);
         throw err;
       }
+      await this.untilVisible(group, offsets);
     });
     this.txnChain = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * Transactional offsets become readable only once the coordinator has applied the commit
+   * marker, a moment after EndTxn returns. A client that commits and then reads its offsets must
+   * see them, so the commit answers only when they are visible (bounded: 5 s).
+   */
+  private async untilVisible(group: string, offsets: PartitionOffset[]): Promise<void> {
+    const deadline = Date.now() + 5_000;
+    const want = new Map(offsets.map((o) => [`${o.partition}:${o.topic}`, o.offset]));
+    while (Date.now() < deadline) {
+      const seen = await this.committed(group, offsets);
+      if (seen.length === want.size && seen.every((o) => want.get(`${o.partition}:${o.topic}`) === o.offset)) return;
+      await new Promise((r) => setTimeout(r, 25));
+    }
   }
 
   /** First and next offset of each partition. */
