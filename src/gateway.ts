@@ -122,6 +122,16 @@ export async function startGateway(
         ) as unknown as http.Server);
   const port = await listen(server, config.http.port, config.http.host);
   const url = urlOf(config.http.host, port, tls === undefined ? 'http' : 'https');
+  // Sibling workers (WORKERS > 1) forward consumer requests here: plain HTTP, loopback only,
+  // and not shared through the cluster (exclusive), so it reaches exactly this process.
+  let internal: http.Server | undefined;
+  if (config.http.internalPort !== undefined) {
+    internal = http.createServer({ keepAliveTimeout: 65_000 }, app);
+    await new Promise<void>((resolve, reject) => {
+      internal!.once('error', reject);
+      internal!.listen({ port: config.http.internalPort, host: '127.0.0.1', exclusive: true }, () => resolve());
+    });
+  }
   let management: http.Server | undefined;
   let managementUrl: string | undefined;
   if (metricsPort !== undefined) {
@@ -148,6 +158,11 @@ export async function startGateway(
       await Promise.all([producer.close(), consumersClosed]);
       server.closeAllConnections();
       await serverClosed;
+      if (internal !== undefined) {
+        const internalClosed = new Promise<void>((resolve) => internal.close(() => resolve()));
+        internal.closeAllConnections();
+        await internalClosed;
+      }
       if (management !== undefined) {
         const managementClosed = new Promise<void>((resolve) => management.close(() => resolve()));
         management.closeAllConnections();

@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runPrimary } from './cluster.js';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
 import { startGateway } from './gateway.js';
 import { createLogger } from './observability/logger.js';
@@ -40,7 +41,9 @@ async function main(): Promise<void> {
     logger.info({ brokers: kafka.brokers }, 'local Kafka is up');
   }
 
-  const gateway = await startGateway(config, logger);
+  // WORKERS > 1: this process only supervises workers that share the port (src/cluster.ts).
+  const gateway =
+    config.http.workers > 1 ? { close: await runPrimary(config, logger) } : await startGateway(config, logger);
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;

@@ -3,6 +3,7 @@
  * optional topic policy file named by TOPICS_CONFIG) into one typed, validated object.
  * Every variable is listed in the README's configuration table.
  */
+import { availableParallelism } from 'node:os';
 import { ConfigError, EnvReader, type Env } from './env.js';
 import { loadTopicPolicies, type TopicPolicies } from './topic-policies.js';
 import { loadSecurityConfig, type SecurityConfig } from './security.js';
@@ -23,6 +24,10 @@ export interface Config {
     strictMediaTypes: boolean;
     /** Seconds the server waits for in-flight requests at shutdown. */
     shutdownTimeoutMs: number;
+    /** Worker processes sharing the port (node:cluster); 1 = this process serves requests itself. */
+    workers: number;
+    /** A second, loopback-only listener of this process, which sibling workers forward consumer requests to. */
+    internalPort?: number;
   };
   kafka: {
     /** Empty ⇒ the gateway starts a local broker itself (development default). */
@@ -83,6 +88,9 @@ export function loadConfig(env: Env = process.env): Config {
       maxBodyBytes: e.int('MAX_BODY_BYTES', 1024 * 1024, { min: 1024, max: 256 * 1024 * 1024 }),
       strictMediaTypes: e.bool('STRICT_MEDIA_TYPES', false),
       shutdownTimeoutMs: e.int('SHUTDOWN_TIMEOUT_MS', 10_000, { min: 0, max: 600_000 }),
+      workers: e.raw('WORKERS') === 'auto' ? availableParallelism() : e.int('WORKERS', 1, { min: 1, max: 256 }),
+      internalPort:
+        e.raw('INTERNAL_PORT') === undefined ? undefined : e.int('INTERNAL_PORT', 0, { min: 1, max: 65535 }),
     },
     kafka: {
       brokers: e.list('KAFKA_BROKERS'),

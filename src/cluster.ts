@@ -1,0 +1,73 @@
+/**
+ * WORKERS > 1: the primary process forks that many gateway workers sharing the HTTP port
+ * (node:cluster), so the gateway uses every core it is given. It serves no requests itself.
+ *
+ * Consumer instances live in one worker, so each worker is a replica of its own: a node id of its
+ * own (`<NODE_ID>w<i>`, which generated instance names carry) and a loopback-only internal listener
+ * that its siblings forward an instance's requests to (PEER_URLS), exactly as between replicas.
+ */
+import cluster, { type Worker } from 'node:cluster';
+import net from 'node:net';
+import type { Logger } from 'pino';
+import type { Config } from './config/config.js';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen({ port: 0, host: '127.0.0.1', exclusive: true }, () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Forks the workers and keeps them running; resolves with a function that stops them all
+ * (SIGTERM each, so every worker drains as a single gateway would) and waits for their exit.
+ */
+export async function runPrimary(config: Config, logger: Logger): Promise<() => Promise<void>> {
+  const count = config.http.workers;
+  const base = config.consumers.nodeId;
+  const internal = await Promise.all(Array.from({ length: count }, () => freePort()));
+  const nodeIds = internal.map((_, i) => `${base}w${i + 1}`);
+  const userPeers = Object.entries(config.consumers.peers).map(([id, url]) => `${id}=${url}`);
+  const siblings = internal.map((port, i) => `${nodeIds[i]}=http://127.0.0.1:${port}`);
+  const peerUrls = [...userPeers, ...siblings].join(',');
+
+  let stopping = false;
+  const fork = (i: number): Worker => {
+    const worker = cluster.fork({
+      KAFKA_BROKERS: config.kafka.brokers.join(','),
+      WORKERS: '1',
+      NODE_ID: nodeIds[i],
+      INTERNAL_PORT: String(internal[i]),
+      PEER_URLS: peerUrls,
+      ...(config.topics.source === undefined ? {} : { TOPICS_CONFIG: config.topics.source }),
+    });
+    worker.once('exit', (code, signal) => {
+      if (stopping) return;
+      // A worker that dies is replaced; its consumer instances are gone (clients see 40403).
+      logger.error({ worker: nodeIds[i], code, signal }, 'worker exited; starting a new one');
+      workers[i] = fork(i);
+    });
+    return worker;
+  };
+  const workers = nodeIds.map((_, i) => fork(i));
+  await Promise.all(workers.map((w) => new Promise((resolve) => w.once('listening', resolve))));
+  logger.info({ workers: count, nodeIds }, 'gateway workers listening');
+
+  return async () => {
+    stopping = true;
+    await Promise.all(
+      workers.map(
+        (w) =>
+          new Promise<void>((resolve) => {
+            if (w.isDead()) return resolve();
+            w.once('exit', () => resolve());
+            w.process.kill('SIGTERM');
+          }),
+      ),
+    );
+  };
+}
