@@ -92,7 +92,7 @@ export async function startGateway(
   });
   metrics.countConsumerInstancesWith(() => consumers.size);
   const consumerDirectory = new StaticConsumerDirectory(config.consumers.nodeId, config.consumers.peers);
-  const app = createApp({
+  const { listener } = createApp({
     config,
     logger,
     validator,
@@ -106,7 +106,7 @@ export async function startGateway(
   const { tls } = config.security;
   const server =
     tls === undefined
-      ? http.createServer({ keepAliveTimeout: 65_000 }, app)
+      ? http.createServer({ keepAliveTimeout: 65_000 }, listener)
       : // https.Server has every http.Server method used here; the types just do not say so.
         (https.createServer(
           {
@@ -118,7 +118,7 @@ export async function startGateway(
             requestCert: tls.clientAuth !== 'none',
             rejectUnauthorized: tls.clientAuth === 'require',
           },
-          app,
+          listener,
         ) as unknown as http.Server);
   const port = await listen(server, config.http.port, config.http.host);
   const url = urlOf(config.http.host, port, tls === undefined ? 'http' : 'https');
@@ -126,7 +126,7 @@ export async function startGateway(
   // and not shared through the cluster (exclusive), so it reaches exactly this process.
   let internal: http.Server | undefined;
   if (config.http.internalPort !== undefined) {
-    internal = http.createServer({ keepAliveTimeout: 65_000 }, app);
+    internal = http.createServer({ keepAliveTimeout: 65_000 }, listener);
     await new Promise<void>((resolve, reject) => {
       internal!.once('error', reject);
       internal!.listen({ port: config.http.internalPort, host: '127.0.0.1', exclusive: true }, () => resolve());

@@ -2,8 +2,8 @@
  * Builds the express application: cross-cutting HTTP concerns first (security headers, body
  * reading), then the v2 routes, then 404/405 and the error handler.
  */
-import express, { type Express, type Request, type RequestHandler } from 'express';
-import helmet from 'helmet';
+import type { RequestListener } from 'node:http';
+import express, { type ErrorRequestHandler, type Express, type Request, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import { Errors } from '../core/errors.js';
@@ -23,7 +23,9 @@ import { docsRoutes } from './routes/docs.js';
 import { healthRoutes, metricsRoutes } from './routes/health.js';
 import { consumerRoutes } from './routes/consumers.js';
 import { metadataRoutes } from './routes/metadata.js';
-import { produceRoutes } from './routes/produce.js';
+import { produceHandlers, produceRoutes } from './routes/produce.js';
+import { withFastLane } from './fast-lane.js';
+import { securityHeaders } from './security-headers.js';
 
 export interface AppDeps {
   config: Config;
@@ -40,28 +42,38 @@ export interface AppDeps {
   ops: { metrics: GatewayMetrics; readiness: Readiness; inFlight: InFlightRequests; serveMetrics: boolean };
 }
 
-export function createApp(deps: AppDeps): Express {
+export interface GatewayApp {
+  app: Express;
+  /** The server's request listener: produce takes the fast lane (http/fast-lane.ts), the rest express. */
+  listener: RequestListener;
+}
+
+export function createApp(deps: AppDeps): GatewayApp {
   const { config, logger, validator } = deps;
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
   app.set('trust proxy', config.http.trustProxy);
-  app.use(helmet());
+  const { ops, security } = deps;
   // Operability first: request ids, logs, metrics and shutdown tracking see every request, and
   // probes, metrics and docs answer before authentication and rate limits.
-  const { ops } = deps;
-  app.use(observeRequests({ logger, metrics: ops.metrics, inFlight: ops.inFlight }));
+  const headers = securityHeaders();
+  const observe = observeRequests({ logger, metrics: ops.metrics, inFlight: ops.inFlight });
+  app.use(headers, observe);
   app.use(healthRoutes(ops.readiness));
   if (ops.serveMetrics) app.use(metricsRoutes(ops.metrics));
   app.use(docsRoutes({ publicUrl: config.http.publicUrl }));
-  if (config.security.corsOrigins.length > 0) app.use(cors(config.security.corsOrigins));
-  // Security at the door, before any body is read: authentication (fails closed), rate limits, shedding.
-  const { security } = deps;
-  if (security !== undefined) app.use(security.door);
+  // What every API request passes before its route, in order (the produce fast lane runs the same):
+  // CORS; security at the door before any body is read (authentication that fails closed, rate
+  // limits, shedding); the body, read as bytes and parsed by each route (produce needs lossless
+  // numbers); trace context.
+  const beforeRoutes: RequestHandler[] = [];
+  if (config.security.corsOrigins.length > 0) beforeRoutes.push(cors(config.security.corsOrigins));
+  if (security !== undefined) beforeRoutes.push(...security.door);
+  beforeRoutes.push(express.raw({ type: () => true, limit: config.http.maxBodyBytes }));
+  if (config.observability.tracingEnabled) beforeRoutes.push(traceContext());
+  for (const handler of beforeRoutes) app.use(handler);
   const authz = security?.authorizer.enabled ? security.authorizer.hooks() : undefined;
-  // Bodies are read as bytes and parsed by each route: produce needs lossless numbers.
-  app.use(express.raw({ type: () => true, limit: config.http.maxBodyBytes }));
-  if (config.observability.tracingEnabled) app.use(traceContext());
 
   const operation = makeOperation(validator);
   app.use(
@@ -73,20 +85,19 @@ export function createApp(deps: AppDeps): Express {
       authorizeDescribe: authz?.authorizeDescribe,
     }),
   );
-  app.use(
-    produceRoutes({
-      operation,
-      validator,
-      recordSchemas: deps.recordSchemas,
-      metadata: deps.metadata,
-      producer: deps.producer,
-      strictMediaTypes: config.http.strictMediaTypes,
-      limits: config.produce,
-      authorize: authz?.authorizeProduce,
-      admit: security?.admitProduce,
-      onProduced: (topic, records, bytes) => ops.metrics.produced(topic, records, bytes),
-    }),
-  );
+  const produce = produceHandlers({
+    operation,
+    validator,
+    recordSchemas: deps.recordSchemas,
+    metadata: deps.metadata,
+    producer: deps.producer,
+    strictMediaTypes: config.http.strictMediaTypes,
+    limits: config.produce,
+    authorize: authz?.authorizeProduce,
+    admit: security?.admitProduce,
+    onProduced: (topic, records, bytes) => ops.metrics.produced(topic, records, bytes),
+  });
+  app.use(produceRoutes(produce));
 
   if (deps.consumers !== undefined) {
     const { service, directory } = deps.consumers;
@@ -119,13 +130,15 @@ export function createApp(deps: AppDeps): Express {
   }
 
   app.use(notFoundOrMethodNotAllowed(validator.document));
-  app.use(countValidationFailures(ops.metrics, (err) => toGatewayError(err, config.http.maxBodyBytes)));
-  app.use(
+  const onError: ErrorRequestHandler[] = [
+    countValidationFailures(ops.metrics, (err) => toGatewayError(err, config.http.maxBodyBytes)),
     errorHandler(config.http.maxBodyBytes, (err, req: Request) =>
       logger.error({ err, method: req.method, url: req.originalUrl }, 'unexpected error'),
     ),
-  );
-  return app;
+  ];
+  for (const handler of onError) app.use(handler);
+  const listener = withFastLane(app, { before: [headers, observe, ...beforeRoutes], ...produce, onError });
+  return { app, listener };
 }
 
 /** Unknown path → 404 `HTTP 404 Not Found`; known path, other method → 405 (as Confluent). */

@@ -5,7 +5,7 @@
  * envelope (openapi.yaml) → limits → topic and partitions exist → each record against the topic's
  * JSON Schema → encode → Kafka (acks=all) → offsets.
  */
-import { Router, type Request } from 'express';
+import { Router, type Request, type RequestHandler } from 'express';
 import { Errors, type ValidationIssue } from '../../core/errors.js';
 import { checkShape, parseJson, plainView } from '../../core/json.js';
 import type { MetadataService, OutgoingRecord, ProduceService } from '../../core/ports.js';
@@ -38,8 +38,20 @@ interface EnvelopeRecord {
   headers?: Array<{ key: string; value: string | null }>;
 }
 
-export function produceRoutes(deps: ProduceRouteDeps): Router {
+/** The two produce operations as request handlers: mounted on the router and on the fast lane. */
+export interface ProduceHandlers {
+  produceToTopic: RequestHandler;
+  produceToPartition: RequestHandler;
+}
+
+export function produceRoutes(handlers: ProduceHandlers): Router {
   const router = Router();
+  router.post('/topics/:topic', handlers.produceToTopic);
+  router.post('/topics/:topic/partitions/:partition', handlers.produceToPartition);
+  return router;
+}
+
+export function produceHandlers(deps: ProduceRouteDeps): ProduceHandlers {
   const offers = v2Offers(deps.strictMediaTypes);
 
   const handle = (operationId: 'produceToTopic' | 'produceToPartition') =>
@@ -96,9 +108,7 @@ export function produceRoutes(deps: ProduceRouteDeps): Router {
       };
     });
 
-  router.post('/topics/:topic', handle('produceToTopic'));
-  router.post('/topics/:topic/partitions/:partition', handle('produceToPartition'));
-  return router;
+  return { produceToTopic: handle('produceToTopic'), produceToPartition: handle('produceToPartition') };
 }
 
 function parseBody(req: Request): { value: unknown; lossless: boolean } {
