@@ -8,7 +8,7 @@
  */
 import { Router, type Request } from 'express';
 import { Errors, GatewayError } from '../../core/errors.js';
-import { parseJson, stringifyJson } from '../../core/json.js';
+import { parseJson } from '../../core/json.js';
 import type {
   ConsumedRecord,
   ConsumerInstance,
@@ -404,6 +404,9 @@ function render(
 function field(format: 'json' | 'binary', bytes: Buffer | null): string {
   if (format === 'binary') return JSON.stringify(decodeField('binary', bytes));
   if (bytes === null) return 'null';
-  const { value, lossless } = parseJson(bytes.toString('utf8'));
-  return stringifyJson(value, lossless);
+  // Valid JSON text is embedded as stored: byte-faithful (no number is ever re-printed) and
+  // cheaper than parsing into values and printing them again. JSON.parse only validates it.
+  const text = bytes.toString('utf8');
+  JSON.parse(text);
+  return text;
 }
