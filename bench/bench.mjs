@@ -250,12 +250,14 @@ async function loadGateway(
   const elapsed = (Date.now() - started) / 1000;
   const usage = sampleGateway();
   const ok = result['2xx'];
+  const avgBody = bodies.reduce((sum, b) => sum + Buffer.byteLength(b), 0) / bodies.length;
   if (result.non2xx > 0 || result.errors > 0)
     console.error(`[bench] ${name}: ${result.non2xx} non-2xx, ${result.errors} errors`);
   return {
     requests: ok,
     requests_per_s: ok / elapsed,
-    bytes_per_s: result.throughput.average,
+    // Request bodies sent (HTTP payload), not response bytes.
+    bytes_per_s: (ok * avgBody) / elapsed,
     p50: result.latency.p50,
     p99: result.latency.p99,
     p999: result.latency.p99_9 ?? result.latency.p99,

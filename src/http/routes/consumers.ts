@@ -373,6 +373,8 @@ function render(
 ): { text: string; count: number; bytes: number; failure?: GatewayError } {
   const parts: string[] = [];
   let bytes = 0;
+  // Hot loop (a fetch renders thousands of records): the quoted topic is computed once per topic.
+  const quoted = new Map<string, string>();
   for (const r of records) {
     let key: string;
     let value: string;
@@ -388,13 +390,17 @@ function render(
       return { text: `[${parts.join(',')}]`, count: parts.length, bytes, failure };
     }
     bytes += (r.key?.length ?? 0) + (r.value?.length ?? 0);
-    let text = `{"topic":${JSON.stringify(r.topic)},"key":${key},"value":${value},"partition":${r.partition},"offset":${r.offset}`;
+    let topic = quoted.get(r.topic);
+    if (topic === undefined) quoted.set(r.topic, (topic = JSON.stringify(r.topic)));
+    let text = `{"topic":${topic},"key":${key},"value":${value},"partition":${r.partition},"offset":${r.offset}`;
     if (extensions) {
-      const headers = r.headers.map((h) => ({
-        key: h.key,
-        value: h.value === null ? null : h.value.toString('base64'),
-      }));
-      text += `,"timestamp":${r.timestamp},"headers":${JSON.stringify(headers)}`;
+      const headers =
+        r.headers.length === 0
+          ? '[]'
+          : JSON.stringify(
+              r.headers.map((h) => ({ key: h.key, value: h.value === null ? null : h.value.toString('base64') })),
+            );
+      text += `,"timestamp":${r.timestamp},"headers":${headers}`;
     }
     parts.push(`${text}}`);
   }

@@ -54,13 +54,20 @@ export class RecordBuffer {
     const ordered = [...keys.slice(this.rotation), ...keys.slice(0, this.rotation)];
     for (const key of ordered) {
       const q = this.queues.get(key)!;
-      while (q.length > 0) {
-        const size = recordBytes(q[0]!);
-        if (out.length > 0 && bytes + size > maxBytes) break;
-        out.push(q.shift()!);
+      // Count what fits, then cut it off in one splice (shift() per record is quadratic on long queues).
+      let n = 0;
+      while (n < q.length) {
+        const size = recordBytes(q[n]!);
+        if (out.length + n > 0 && bytes + size > maxBytes) break;
         bytes += size;
+        n++;
       }
-      if (q.length === 0) this.queues.delete(key);
+      if (n === q.length) {
+        for (const r of q) out.push(r);
+        this.queues.delete(key);
+      } else {
+        for (const r of q.splice(0, n)) out.push(r);
+      }
       if (out.length > 0 && bytes >= maxBytes) break;
     }
     this.bytesHeld -= bytes;

@@ -33,6 +33,9 @@ export interface SessionOptions {
   onJoin: (assignment: TopicPartition[], previous: TopicPartition[]) => PartitionOffset[];
 }
 
+/** How long a batch may wait for the client to make room before its partition is paused. */
+const BACKPRESSURE_WAIT_MS = 1_000;
+
 export class KafkaSession {
   readonly consumer: Consumer;
   private current: TopicPartition[] = [];
@@ -106,6 +109,8 @@ export class KafkaSession {
 
   /** Resumes paused partitions once the client has drained the buffer below half. */
   release(): void {
+    // A batch waiting for room (onBatch) re-checks now.
+    if (this.options.buffer.bytes < this.options.maxBufferBytes) this.options.buffer.wake();
     if (this.paused.size === 0 || this.options.buffer.bytes >= this.options.maxBufferBytes / 2) return;
     for (const tp of [...this.paused.values()]) this.resume(tp);
   }
@@ -114,6 +119,7 @@ export class KafkaSession {
     if (this.closed) return;
     this.closed = true;
     this.resolveJoined();
+    this.options.buffer.wake();
     // disconnect() stops the fetch loop and sends LeaveGroup, so the group rebalances at once.
     await this.consumer.disconnect().catch((err: unknown) => {
       this.options.logger.warn({ err, group: this.options.groupId }, 'consumer disconnect failed');
@@ -137,12 +143,20 @@ export class KafkaSession {
     this.options.buffer.wake();
   }
 
-  private onBatch({ batch, isRunning, isStale, pause }: EachBatchPayload): void {
+  private async onBatch({ batch, isRunning, isStale, pause }: EachBatchPayload): Promise<void> {
     if (this.closed || !isRunning() || isStale() || batch.messages.length === 0) return;
     const { topic, partition } = batch;
     if (!this.owns({ topic, partition })) return;
-    this.options.buffer.push(batch.messages.map((m) => toRecord(topic, partition, m)));
-    if (this.options.buffer.bytes >= this.options.maxBufferBytes) {
+    const { buffer, maxBufferBytes } = this.options;
+    buffer.push(batch.messages.map((m) => toRecord(topic, partition, m)));
+    // A client reading as fast as it can drains the buffer within moments: wait for that rather
+    // than pausing at once, because kafkajs polls again only maxWaitTimeInMs (500 ms) after every
+    // partition is paused. A slow client gets the pause (kafkajs keeps heartbeating meanwhile).
+    const deadline = Date.now() + BACKPRESSURE_WAIT_MS;
+    while (buffer.bytes >= maxBufferBytes && Date.now() < deadline && !this.closed && isRunning() && !isStale()) {
+      await buffer.waitForChange(deadline - Date.now());
+    }
+    if (buffer.bytes >= maxBufferBytes && !this.closed) {
       pause();
       this.paused.set(tpKey(topic, partition), { topic, partition });
     }
@@ -171,7 +185,16 @@ function toRecord(topic: string, partition: number, m: KafkaMessage): ConsumedRe
   };
 }
 
+const NO_HEADERS: RecordHeader[] = [];
+
 function toHeaders(headers: KafkaMessage['headers']): RecordHeader[] {
+  if (headers === undefined) return NO_HEADERS;
+  let any = false;
+  for (const _ in headers) {
+    any = true;
+    break;
+  }
+  if (!any) return NO_HEADERS;
   const out: RecordHeader[] = [];
   for (const [key, v] of Object.entries(headers ?? {})) {
     for (const one of Array.isArray(v) ? v : [v]) {
