@@ -2,26 +2,17 @@
 // and a consumer instance, living in one worker, answers every request whichever worker gets it.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { JSON_V2, V2, post, request } from './support/gateway.js';
 import { brokers, closeAdmin, createTopic, readRecords } from './support/kafka.js';
+import { freePort } from './support/net.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 let child: ChildProcess;
 let url: string;
 let output = '';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 before(async () => {
   const port = await freePort();

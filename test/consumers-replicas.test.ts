@@ -2,26 +2,15 @@
 // sticky sessions: any replica serves any instance by forwarding to its owner.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { RunningGateway } from '../src/gateway.js';
 import { ConsumerClient } from './support/consumer-client.js';
 import { BINARY_V2, JSON_V2, V2, post, startTestGateway } from './support/gateway.js';
 import { closeAdmin, createTopic, uniqueName } from './support/kafka.js';
+import { freePort } from './support/net.js';
 
 let one: RunningGateway;
 let two: RunningGateway;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 before(async () => {
   const [p1, p2] = await Promise.all([freePort(), freePort()]);

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import jwt from 'jsonwebtoken';
+import { freePort } from './net.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -53,17 +54,6 @@ export function ecKeyPair() {
 
 export function rsaKeyPair() {
   return generateKeyPairSync('rsa', { modulusLength: 2048 });
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /** A throwaway redis-server on 127.0.0.1 (no persistence); stop() kills it. */
@@ -183,3 +173,5 @@ export function slowProduce(
   });
   return { status, release: () => socket.destroy() };
 }
+
+export { freePort };
