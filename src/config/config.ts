@@ -101,7 +101,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxRecordsPerRequest: e.int('MAX_RECORDS_PER_REQUEST', 10_000, { min: 1, max: 1_000_000 }),
       maxJsonDepth: e.int('MAX_JSON_DEPTH', 32, { min: 2, max: 1000 }),
       maxStringLength: e.int('MAX_STRING_LENGTH', 1024 * 1024, { min: 1, max: 256 * 1024 * 1024 }),
-      maxInFlightSends: e.int('PRODUCE_MAX_IN_FLIGHT', 2, { min: 1, max: 64 }),
+      maxInFlightSends: e.int('PRODUCE_MAX_IN_FLIGHT', 4, { min: 1, max: 64 }),
       lingerMs: e.int('PRODUCE_LINGER_MS', 0, { min: 0, max: 1000 }),
       requestTimeoutMs: e.int('PRODUCE_TIMEOUT_MS', 30_000, { min: 100, max: 600_000 }),
     },
