@@ -238,6 +238,14 @@ async function loadGateway(
   name,
   { path: urlPath, bodies, connections, contentType = 'application/vnd.kafka.json.v2+json', overallRate },
 ) {
+  // Warm-up (JIT, connections, metadata), not measured.
+  await autocannon({
+    url: gateway.url,
+    connections,
+    duration: 2,
+    overallRate,
+    requests: bodies.map((body) => ({ method: 'POST', path: urlPath, headers: { 'content-type': contentType }, body })),
+  });
   sampleGateway();
   const started = Date.now();
   const result = await autocannon({

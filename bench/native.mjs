@@ -16,6 +16,14 @@ export function percentile(sorted, q) {
 export async function nativeProduce(kafka, { topic, concurrency, seconds, batch, rate }) {
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
+  // Warm-up (JIT, connection, metadata), not measured — as on the gateway side.
+  const warmUntil = performance.now() + 2000;
+  let w = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < warmUntil) await producer.send({ topic, acks: -1, messages: batch(w++) });
+    }),
+  );
   const latencies = [];
   let records = 0;
   let bytes = 0;
