@@ -137,8 +137,12 @@ export async function startLocalKafka(options = {}) {
     stderr = (stderr + b.toString()).slice(-4000);
   });
   let exited = false;
+  // If whatever started the broker dies (a crashed benchmark, a failed test run), take the broker along.
+  const orphanGuard = () => proc.kill('SIGKILL');
+  process.once('exit', orphanGuard);
   proc.once('exit', () => {
     exited = true;
+    process.removeListener('exit', orphanGuard);
   });
 
   const stop = async () => {
