@@ -30,9 +30,19 @@ export interface ProducerOptions {
   ackTimeoutMs: number;
   /** Upper bound on one send's payload, so a burst becomes several sends instead of one huge one. */
   maxSendBytes?: number;
+  /** Upper bound on one send's record count (whole requests are never split); see MAX_SEND_RECORDS. */
+  maxSendRecords?: number;
   /** Partition count of a topic (the caller has already checked that the topic exists). */
   partitionCount: (topic: string) => Promise<number | undefined>;
 }
+
+/**
+ * kafkajs groups a send's messages per partition by copying the partition's array for every
+ * message (quadratic in records per partition), so one send of thousands of records costs more
+ * than several of hundreds. Concurrent requests are therefore coalesced up to this many records
+ * per send; more sends then run in parallel (up to maxInFlightSends).
+ */
+const MAX_SEND_RECORDS = 500;
 
 interface Pending {
   topic: string;
@@ -137,9 +147,17 @@ export class KafkaProducerBridge implements ProduceService {
   private flush(): void {
     if (this.queue.length === 0) return;
     const limit = this.options.maxSendBytes ?? 8 * 1024 * 1024;
+    const recordLimit = this.options.maxSendRecords ?? MAX_SEND_RECORDS;
     let bytes = 0;
+    let records = 0;
     let n = 0;
-    while (n < this.queue.length && (n === 0 || bytes + this.queue[n]!.bytes <= limit)) bytes += this.queue[n++]!.bytes;
+    while (n < this.queue.length) {
+      const next = this.queue[n]!;
+      if (n > 0 && (bytes + next.bytes > limit || records + next.messages.length > recordLimit)) break;
+      bytes += next.bytes;
+      records += next.messages.length;
+      n++;
+    }
     const batch = this.queue.slice(0, n);
     this.queue = this.queue.slice(n);
     this.inFlight++;
