@@ -4,7 +4,7 @@
  *   binary — a base64 string, stored as the exact decoded bytes
  * null (or an absent field) is a Kafka null in both.
  */
-import { stringifyJson, parseJson } from '../core/json.js';
+import { stringifyJson } from '../core/json.js';
 import type { RecordHeader } from '../core/ports.js';
 
 export type Format = 'json' | 'binary';
@@ -20,9 +20,15 @@ export function encodeHeaders(headers: Array<{ key: string; value: string | null
   return headers.map((h) => ({ key: h.key, value: h.value === null ? null : Buffer.from(h.value, 'base64') }));
 }
 
-/** Kafka bytes → the field's v2 JSON rendering. Throws SyntaxError for non-JSON bytes in json format. */
-export function decodeField(format: Format, bytes: Buffer | null): unknown {
-  if (bytes === null) return null;
-  if (format === 'binary') return bytes.toString('base64');
-  return parseJson(bytes.toString('utf8'));
+/**
+ * Kafka bytes → the field's JSON text in a v2 response: base64 for binary; for json the stored
+ * text itself — byte-faithful (no number is ever re-printed) and cheaper than parsing into values
+ * and printing them again. Throws SyntaxError for bytes that are not JSON (json format).
+ */
+export function renderField(format: Format, bytes: Buffer | null): string {
+  if (bytes === null) return 'null';
+  if (format === 'binary') return `"${bytes.toString('base64')}"`;
+  const text = bytes.toString('utf8');
+  JSON.parse(text); // validates only
+  return text;
 }

@@ -8,7 +8,6 @@
 import { Errors } from '../core/errors.js';
 
 export type EmbeddedFormat = 'binary' | 'json' | 'avro' | 'jsonschema' | 'protobuf';
-export const SCHEMA_FORMATS: readonly EmbeddedFormat[] = ['avro', 'jsonschema', 'protobuf'];
 
 export const V2 = 'application/vnd.kafka.v2+json';
 export const mediaTypeOf = (format: EmbeddedFormat) => `application/vnd.kafka.${format}.v2+json`;

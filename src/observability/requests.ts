@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
+import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { GatewayError } from '../core/errors.js';
 import { identityOf } from '../policy/identity.js';
@@ -20,10 +20,6 @@ const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
 /** Status recorded for a request whose connection closed before the response was complete. */
 export const CLIENT_CLOSED = 499;
-
-export function requestIdOf(res: Response): string | undefined {
-  return res.locals.requestId as string | undefined;
-}
 
 /** Counts requests in flight; once closing, refuses new ones and lets the running ones finish. */
 export class InFlightRequests {

@@ -8,7 +8,6 @@
  */
 import { Router, type Request } from 'express';
 import { Errors, GatewayError } from '../../core/errors.js';
-import { parseJson } from '../../core/json.js';
 import type {
   ConsumedRecord,
   ConsumerInstance,
@@ -20,7 +19,8 @@ import type {
 import { identityOf } from '../../policy/identity.js';
 import type { OpenApiValidator } from '../../policy/validation/openapi.js';
 import { publicBaseUrl } from '../base-uri.js';
-import { decodeField } from '../embedded-format.js';
+import { renderField } from '../embedded-format.js';
+import { hasBody, jsonBody } from '../json-body.js';
 import { V2, checkControlContentType, consumerOffers, negotiateFetch } from '../negotiation.js';
 import type { Operation } from '../operation.js';
 
@@ -81,15 +81,9 @@ export function consumerRoutes(deps: ConsumerRouteDeps): Router {
 
   /** The request's JSON body, undefined when there is none; checked against openapi.yaml. */
   const body = <T>(req: Request, operationId: string): T | undefined => {
-    const raw = req.body as Buffer | undefined;
-    if (raw === undefined || !Buffer.isBuffer(raw) || raw.length === 0) return undefined;
+    if (!hasBody(req)) return undefined;
     checkControlContentType(req.headers['content-type'], strict);
-    let value: unknown;
-    try {
-      value = parseJson(raw.toString('utf8')).value;
-    } catch (err) {
-      throw Errors.badRequest(`Malformed JSON: ${(err as Error).message}`);
-    }
+    const { value } = jsonBody(req)!;
     deps.validator.validateBody(operationId, V2, value);
     return value as T;
   };
@@ -379,8 +373,8 @@ function render(
     let key: string;
     let value: string;
     try {
-      key = field(format, r.key);
-      value = field(format, r.value);
+      key = renderField(format, r.key);
+      value = renderField(format, r.value);
     } catch (err) {
       const failure = new GatewayError(
         40801,
@@ -405,14 +399,4 @@ function render(
     parts.push(`${text}}`);
   }
   return { text: `[${parts.join(',')}]`, count: parts.length, bytes };
-}
-
-function field(format: 'json' | 'binary', bytes: Buffer | null): string {
-  if (format === 'binary') return JSON.stringify(decodeField('binary', bytes));
-  if (bytes === null) return 'null';
-  // Valid JSON text is embedded as stored: byte-faithful (no number is ever re-printed) and
-  // cheaper than parsing into values and printing them again. JSON.parse only validates it.
-  const text = bytes.toString('utf8');
-  JSON.parse(text);
-  return text;
 }

@@ -7,11 +7,12 @@
  */
 import { Router, type Request, type RequestHandler } from 'express';
 import { Errors, type ValidationIssue } from '../../core/errors.js';
-import { checkShape, parseJson, plainView } from '../../core/json.js';
+import { checkShape, plainView, type ParsedJson } from '../../core/json.js';
 import type { MetadataService, OutgoingRecord, ProduceService } from '../../core/ports.js';
 import type { RecordSchemas } from '../../policy/validation/record-schemas.js';
 import type { OpenApiValidator } from '../../policy/validation/openapi.js';
 import { encodeField, encodeHeaders, type Format } from '../embedded-format.js';
+import { jsonBody } from '../json-body.js';
 import { mediaTypeOf, produceFormat, v2Offers } from '../negotiation.js';
 import type { Operation } from '../operation.js';
 
@@ -111,16 +112,10 @@ export function produceHandlers(deps: ProduceRouteDeps): ProduceHandlers {
   return { produceToTopic: handle('produceToTopic'), produceToPartition: handle('produceToPartition') };
 }
 
-function parseBody(req: Request): { value: unknown; lossless: boolean } {
-  const raw = req.body as Buffer | undefined;
-  if (raw === undefined || !Buffer.isBuffer(raw) || raw.length === 0) {
-    throw Errors.unprocessable('Request body is empty; expected {"records":[…]}.');
-  }
-  try {
-    return parseJson(raw.toString('utf8'));
-  } catch (err) {
-    throw Errors.badRequest(`Malformed JSON: ${(err as Error).message}`);
-  }
+function parseBody(req: Request): ParsedJson {
+  const body = jsonBody(req);
+  if (body === undefined) throw Errors.unprocessable('Request body is empty; expected {"records":[…]}.');
+  return body;
 }
 
 function checkLimits(

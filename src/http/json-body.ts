@@ -1,0 +1,23 @@
+/**
+ * The request body as JSON. express.raw leaves it as bytes, so every route parses it the same
+ * way: losslessly (core/json.ts), with a 400 naming the parser's complaint when it is not JSON.
+ */
+import type { Request } from 'express';
+import { Errors } from '../core/errors.js';
+import { parseJson, type ParsedJson } from '../core/json.js';
+
+/** True when the request carried a body (express.raw read it as bytes). */
+export function hasBody(req: Request): boolean {
+  const raw = req.body as Buffer | undefined;
+  return Buffer.isBuffer(raw) && raw.length > 0;
+}
+
+/** The parsed body, or undefined when the request has none. */
+export function jsonBody(req: Request): ParsedJson | undefined {
+  if (!hasBody(req)) return undefined;
+  try {
+    return parseJson((req.body as Buffer).toString('utf8'));
+  } catch (err) {
+    throw Errors.badRequest(`Malformed JSON: ${(err as Error).message}`);
+  }
+}
