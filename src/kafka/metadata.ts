@@ -45,10 +45,19 @@ export class KafkaMetadata implements MetadataService {
   }
 
   async partitionCount(topic: string): Promise<number | undefined> {
-    if (Date.now() - this.fetchedAt > this.maxAgeMs) await this.refresh();
+    const known = this.counts.get(topic);
+    if (Date.now() - this.fetchedAt > this.maxAgeMs) {
+      // Stale but known: answer from the cache and refresh behind it, so the produce path never
+      // waits for a metadata round trip just because the cache aged.
+      if (known !== undefined) {
+        this.refresh().catch(() => undefined);
+        return known;
+      }
+      await this.refresh();
+    }
     // A topic created a moment ago must be found: a miss waits for a refresh that started after
     // it. Misses arriving together share that refresh, so bad names cannot flood Kafka.
-    else if (!this.counts.has(topic)) await this.freshRefresh();
+    else if (known === undefined) await this.freshRefresh();
     return this.counts.get(topic);
   }
 
