@@ -4,6 +4,7 @@
  * Without authentication every caller is anonymous, keyed by client address.
  */
 import type { Request, Response } from 'express';
+import { ipKeyGenerator } from 'express-rate-limit';
 
 export interface Identity {
   /** Stable principal name, e.g. `jwt:device-42`, `cert:CN=watch-1`, `apikey:lobby-sensor`, `anonymous`. */
@@ -23,8 +24,11 @@ export function identityOf(res: Response): Identity {
   return (res.locals.identity as Identity | undefined) ?? ANONYMOUS;
 }
 
-/** Key for per-client limits: the principal, or the client address for anonymous callers. */
+/**
+ * Key for per-client limits: the principal, or for anonymous callers their address (IPv6 grouped
+ * by /56, so one host cannot dodge a limit by rotating through its addresses).
+ */
 export function clientKey(req: Request, res: Response): string {
   const identity = identityOf(res);
-  return identity.kind === 'anonymous' ? `ip:${req.ip ?? 'unknown'}` : identity.id;
+  return identity.kind === 'anonymous' ? `ip:${ipKeyGenerator(req.ip ?? 'unknown')}` : identity.id;
 }

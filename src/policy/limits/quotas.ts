@@ -6,7 +6,7 @@
 import type { Request } from 'express';
 import type { Redis } from 'ioredis';
 import { tooManyRequests } from './errors.js';
-import { limitKey } from './keys.js';
+import { clientKey } from '../identity.js';
 
 export interface QuotaCounter {
   /** Adds `amount` to `key`'s current window unless that would exceed `limit`; true when admitted. */
@@ -56,7 +56,7 @@ export function produceQuota(
   limits: { recordsPerSecond: number; bytesPerSecond: number },
 ): (req: Request, topic: string, records: number, bytes: number) => Promise<void> {
   return async (req, _topic, records, bytes) => {
-    const key = limitKey(req, req.res!);
+    const key = clientKey(req, req.res!);
     if (limits.bytesPerSecond > 0 && !(await counter.tryAdd(`bytes:${key}`, bytes, limits.bytesPerSecond)))
       throw tooManyRequests(`Byte quota of ${limits.bytesPerSecond} per second exceeded; retry in 1 s.`, 1);
     if (limits.recordsPerSecond > 0 && !(await counter.tryAdd(`records:${key}`, records, limits.recordsPerSecond)))

@@ -10,7 +10,7 @@ import { RedisStore, type RedisReply } from 'rate-limit-redis';
 import type { SecurityConfig } from '../../config/security.js';
 import { tooManyRequests, overloaded } from './errors.js';
 import { familyOf, produceTopic, type Family } from './classify.js';
-import { limitKey } from './keys.js';
+import { clientKey } from '../identity.js';
 
 type Limits = SecurityConfig['limits'];
 
@@ -63,7 +63,7 @@ export function rateLimiters(limits: Limits, redis: Redis | undefined): RequestH
         make(
           family,
           () => limit,
-          limitKey,
+          clientKey,
           (req) => familyOf(req) !== family,
         ),
       );
@@ -78,7 +78,7 @@ export function rateLimiters(limits: Limits, redis: Redis | undefined): RequestH
       make(
         'topic produce',
         (req) => ruleFor(req)?.limit ?? 0,
-        (req, res) => `${limitKey(req, res)}|${produceTopic(req)}`,
+        (req, res) => `${clientKey(req, res)}|${produceTopic(req)}`,
         (req) => ruleFor(req) === undefined,
       ),
     );

@@ -8,7 +8,7 @@
 import type { RequestHandler } from 'express';
 import { familyOf } from './classify.js';
 import { overloaded } from './errors.js';
-import { limitKey } from './keys.js';
+import { clientKey } from '../identity.js';
 
 export interface SheddingOptions {
   maxRequests: number;
@@ -36,7 +36,7 @@ export function produceShedding(options: SheddingOptions): { middleware: Request
     const declared = Number(req.headers['content-length']);
     const cost =
       Number.isFinite(declared) && declared >= 0 ? Math.min(declared, options.maxBodyBytes) : options.maxBodyBytes;
-    const key = limitKey(req, res);
+    const key = clientKey(req, res);
     const mine = perClient.get(key) ?? 0;
     if (
       requests >= options.maxRequests ||
