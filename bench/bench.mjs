@@ -39,7 +39,10 @@ const lines = (f) =>
     .split('\n')
     .filter((l) => l.trim());
 
-// ---- set-up: broker, topics, gateway ----
+// ---- set-up: build, broker, topics, gateway ----
+console.error('[bench] building the gateway (npm run build)…');
+execFileSync('npm', ['run', '-s', 'build'], { cwd: root, stdio: 'inherit' });
+const { createTopicAndWait } = await import('../dist/kafka/create-topic.js');
 let localKafka;
 let brokers = process.env.KAFKA_BROKERS;
 if (!brokers) {
@@ -53,13 +56,11 @@ const topics = {};
 for (const name of ['iot', 'batch', 'binary', 'consume', 'latency']) {
   for (const side of ['gw', 'native']) {
     const t = `bench-${name}-${side}-${Date.now().toString(36)}`;
-    await admin.createTopics({ topics: [{ topic: t, numPartitions: 3 }], waitForLeaders: true });
+    await createTopicAndWait(admin, { topic: t, numPartitions: 3 });
     topics[`${name}-${side}`] = t;
   }
 }
 
-console.error('[bench] building the gateway (npm run build)…');
-execFileSync('npm', ['run', '-s', 'build'], { cwd: root, stdio: 'inherit' });
 const gateway = await startGatewayProcess();
 console.error(`[bench] gateway on ${gateway.url} (${workers} worker${workers === 1 ? '' : 's'})`);
 

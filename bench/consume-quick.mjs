@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { Kafka, logLevel } from 'kafkajs';
+import { createTopicAndWait } from '../src/kafka/create-topic.ts';
 
 const N = Number(process.env.RECORDS ?? 100_000);
 const PARTITIONS = 3;
@@ -26,7 +27,7 @@ const lines = readFileSync(new URL('../../shared/data/clickstream.jsonl', import
 const topic = `bench-consume-${Date.now()}`;
 const admin = kafka.admin();
 await admin.connect();
-await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS }], waitForLeaders: true });
+await createTopicAndWait(admin, { topic, numPartitions: PARTITIONS });
 const producer = kafka.producer();
 await producer.connect();
 let bytes = 0;

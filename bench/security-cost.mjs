@@ -18,6 +18,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import pino from 'pino';
 import { loadConfig } from '../src/config/config.ts';
 import { startGateway } from '../src/gateway.ts';
+import { createTopicAndWait } from '../src/kafka/create-topic.ts';
 import { Authenticator } from '../src/policy/auth/middleware.ts';
 import { startLocalKafka } from '../scripts/local-kafka.mjs';
 
@@ -34,7 +35,7 @@ const kafka = process.env.KAFKA_BROKERS ? undefined : await startLocalKafka();
 const brokers = process.env.KAFKA_BROKERS ?? kafka.brokers;
 const admin = new Kafka({ brokers: brokers.split(','), logLevel: logLevel.NOTHING }).admin();
 await admin.connect();
-await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
+await createTopicAndWait(admin, { topic, numPartitions: 3 });
 await admin.disconnect();
 
 const policy = path.join(tmp, 'policy.yaml');

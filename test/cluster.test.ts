@@ -24,7 +24,10 @@ before(async () => {
   child.stdout!.on('data', (b: Buffer) => (output += b.toString()));
   child.stderr!.on('data', (b: Buffer) => (output += b.toString()));
   const deadline = Date.now() + 60_000;
-  while (!output.includes('gateway workers listening')) {
+  // Workers log through their own pipes, so their lines may trail the primary's.
+  const started = () =>
+    output.includes('gateway workers listening') && (output.match(/"msg":"gateway listening"/g) ?? []).length >= 2;
+  while (!started()) {
     if (Date.now() > deadline || child.exitCode !== null) throw new Error(`gateway did not start:\n${output}`);
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -81,7 +81,7 @@ before(async () => {
   gw = await startTestGateway({ CONSUMER_INSTANCE_TIMEOUT_MS: String(TIMEOUT_MS), MAX_CONSUMER_INSTANCES: '2000' });
 });
 after(async () => {
-  await gw.close();
+  await gw?.close();
   await closeAdmin();
 });
 

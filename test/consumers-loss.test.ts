@@ -15,7 +15,7 @@ before(async () => {
   gw = await startTestGateway({ CONSUMER_AUTO_COMMIT_INTERVAL_MS: '200' });
 });
 after(async () => {
-  await gw.close();
+  await gw?.close();
   await closeAdmin();
 });
 

@@ -40,7 +40,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   if (profile !== undefined) rmSync(profile, { recursive: true, force: true });
-  await gw.close();
+  await gw?.close();
   await closeAdmin();
 });
 

@@ -15,7 +15,7 @@ before(async () => {
   gw = await startTestGateway();
 });
 after(async () => {
-  await gw.close();
+  await gw?.close();
   await closeAdmin();
 });
 

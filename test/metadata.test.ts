@@ -13,7 +13,7 @@ before(async () => {
   gw = await startTestGateway();
 });
 after(async () => {
-  await gw.close();
+  await gw?.close();
   await closeAdmin();
 });
 

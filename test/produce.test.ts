@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'lossless-json';
 import type { RunningGateway } from '../src/gateway.js';
 import { BINARY_V2, JSON_V2, V2, post, startTestGateway } from './support/gateway.js';
-import { closeAdmin, createTopic, readRecords } from './support/kafka.js';
+import { closeAdmin, createTopic, readRecords, recordCount } from './support/kafka.js';
 import { compact, compactField, sampleLines } from './support/data.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -17,7 +17,7 @@ before(async () => {
   gw = await startTestGateway();
 });
 after(async () => {
-  await gw.close();
+  await gw?.close();
   await closeAdmin();
 });
 
@@ -228,6 +228,26 @@ describe('produce: formats, keys, partitions, headers', () => {
       const o = res.body.offsets[0];
       assert.equal(byPlace.get(`${o.partition}/${o.offset}`), JSON.stringify({ i }));
     });
+  });
+});
+
+describe('produce: nothing written twice', () => {
+  it('a partition that is not ready yet is retried alone: every record of a fresh topic is stored once', async () => {
+    // Right after a topic is created, Kafka may answer NOT_LEADER_OR_FOLLOWER for some of its
+    // partitions while accepting the others: the retry must not write the accepted ones again.
+    for (let round = 0; round < 5; round++) {
+      const topic = await createTopic(6);
+      const records = Array.from({ length: 60 }, (_, i) => ({ partition: i % 6, value: { round, i } }));
+      const res = await post(`${gw.url}/topics/${topic}`, JSON_V2, { records });
+      assert.equal(res.status, 200);
+      assert.ok(res.body.offsets.every((o: { error_code: unknown }) => o.error_code === null));
+      assert.equal(await recordCount(topic), 60, `round ${round}: records in Kafka`);
+      const stored = await readRecords(topic, 60);
+      assert.deepEqual(
+        stored.map((r) => `${r.partition}/${r.offset}`).sort(),
+        res.body.offsets.map((o: { partition: number; offset: number }) => `${o.partition}/${o.offset}`).sort(),
+      );
+    }
   });
 });
 

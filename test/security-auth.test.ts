@@ -61,7 +61,7 @@ before(async () => {
   });
 });
 after(async () => {
-  await gw.close();
+  await gw?.close();
   jwks.close();
   await closeAdmin();
   tmp.remove();

@@ -51,7 +51,7 @@ before(async () => {
   secret = await createTopic(1, uniqueName('payroll'));
 });
 after(async () => {
-  await gw.close();
+  await gw?.close();
   await closeAdmin();
   tmp.remove();
 });

@@ -6,6 +6,7 @@
 import type { Admin, Kafka } from 'kafkajs';
 import { Errors } from '../core/errors.js';
 import type { MetadataService, PartitionInfo, TopicInfo } from '../core/ports.js';
+import { createTopicAndWait } from './create-topic.js';
 
 const CONFIG_RESOURCE_TOPIC = 2;
 
@@ -109,10 +110,7 @@ export class KafkaMetadata implements MetadataService {
   /** Creates a topic if it is missing (used for topics the policy file asks to create). */
   async ensureTopic(topic: string, partitions: number, replicationFactor: number): Promise<boolean> {
     await this.connect();
-    const created = await this.admin.createTopics({
-      topics: [{ topic, numPartitions: partitions, replicationFactor }],
-      waitForLeaders: true,
-    });
+    const created = await createTopicAndWait(this.admin, { topic, numPartitions: partitions, replicationFactor });
     if (created) await this.refresh();
     return created;
   }

@@ -16,7 +16,6 @@ import {
   type Message,
   type PartitionMetadata,
   type Producer,
-  type TopicMessages,
 } from 'kafkajs';
 import type { OutgoingRecord, ProduceOutcome, ProduceService } from '../core/ports.js';
 import { isRetriable } from './client.js';
@@ -170,41 +169,51 @@ export class KafkaProducerBridge implements ProduceService {
     this.schedule();
   }
 
+  /**
+   * One Kafka produce request per partition. kafkajs retries a failed request whole, and Kafka
+   * answers per partition: had one request carried several partitions, a retriable error on one
+   * (NOT_LEADER_OR_FOLLOWER, common right after a topic is created or a leader moves) would write
+   * the others a second time. A single-partition request either is written or is not.
+   */
   private async send(batch: Pending[]): Promise<void> {
-    const byTopic = new Map<string, Message[]>();
+    const byPartition = new Map<string, { topic: string; messages: Message[] }>();
     for (const p of batch) {
-      const list = byTopic.get(p.topic);
-      if (list === undefined) byTopic.set(p.topic, [...p.messages]);
-      else for (const m of p.messages) list.push(m);
-    }
-    const topicMessages: TopicMessages[] = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
-    try {
-      const results = await this.producer.sendBatch({
-        topicMessages,
-        acks: -1,
-        timeout: this.options.ackTimeoutMs,
-        compression: CompressionTypes.None,
-      });
-      // kafkajs keeps each partition's messages in the order given, so offsets follow from base offsets.
-      const next = new Map<string, number>();
-      for (const r of results) next.set(`${r.partition}@${r.topicName}`, Number(r.baseOffset));
-      for (const p of batch) {
-        p.resolve(
-          p.messages.map((m): ProduceOutcome => {
-            const key = `${m.partition}@${p.topic}`;
-            const offset = next.get(key);
-            if (offset === undefined) {
-              return { ok: false, errorCode: 50002, error: 'Kafka returned no offset for this partition.' };
-            }
-            next.set(key, offset + 1);
-            return { ok: true, partition: m.partition!, offset };
-          }),
-        );
+      for (const m of p.messages) {
+        const key = `${m.partition}@${p.topic}`;
+        const group = byPartition.get(key);
+        if (group === undefined) byPartition.set(key, { topic: p.topic, messages: [m] });
+        else group.messages.push(m);
       }
-    } catch (err) {
-      const errorCode = isRetriable(err) ? 50003 : 50002;
-      const error = (err as Error).message ?? String(err);
-      for (const p of batch) p.resolve(p.messages.map(() => ({ ok: false, errorCode, error })));
+    }
+    type Sent = { ok: true; next: number } | Extract<ProduceOutcome, { ok: false }>;
+    const sent = new Map<string, Sent>();
+    await Promise.all(
+      [...byPartition].map(async ([key, { topic, messages }]) => {
+        try {
+          const [result] = await this.producer.send({
+            topic,
+            messages,
+            acks: -1,
+            timeout: this.options.ackTimeoutMs,
+            compression: CompressionTypes.None,
+          });
+          if (result === undefined) throw new Error('Kafka returned no offset for this partition.');
+          sent.set(key, { ok: true, next: Number(result.baseOffset) });
+        } catch (err) {
+          const errorCode = isRetriable(err) ? 50003 : 50002;
+          sent.set(key, { ok: false, errorCode, error: (err as Error).message ?? String(err) });
+        }
+      }),
+    );
+    // Records were grouped in arrival order, so each one's offset follows from its partition's base offset.
+    for (const p of batch) {
+      p.resolve(
+        p.messages.map((m): ProduceOutcome => {
+          const result = sent.get(`${m.partition}@${p.topic}`)!;
+          if (!result.ok) return result;
+          return { ok: true, partition: m.partition!, offset: result.next++ };
+        }),
+      );
     }
   }
 }

@@ -1,6 +1,7 @@
 /** The real broker the test run started (scripts/test.mjs), and native kafkajs helpers to look inside it. */
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Admin, type KafkaMessage } from 'kafkajs';
+import { createTopicAndWait } from '../../src/kafka/create-topic.js';
 
 export const brokers = (process.env.KAFKA_BROKERS ?? '').split(',').filter(Boolean);
 if (brokers.length === 0) throw new Error('KAFKA_BROKERS is not set: run the tests with `npm test`');
@@ -23,7 +24,7 @@ export function uniqueName(prefix = 't'): string {
 
 export async function createTopic(partitions = 1, name = uniqueName()): Promise<string> {
   const a = await admin();
-  await a.createTopics({ topics: [{ topic: name, numPartitions: partitions }], waitForLeaders: true });
+  await createTopicAndWait(a, { topic: name, numPartitions: partitions });
   return name;
 }
 

@@ -1,0 +1,34 @@
+/**
+ * Creates a topic and waits until every partition has a leader.
+ *
+ * kafkajs's own `waitForLeaders` retries only LEADER_NOT_AVAILABLE, but a KRaft broker may
+ * answer UNKNOWN_TOPIC_OR_PARTITION for a moment after the controller accepted the topic, and
+ * kafkajs then fails the whole call. So we create without it and poll metadata ourselves,
+ * treating both answers as "not yet".
+ */
+import type { Admin } from 'kafkajs';
+
+export interface NewTopic {
+  topic: string;
+  numPartitions: number;
+  replicationFactor?: number;
+}
+
+const NOT_YET = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE']);
+
+/** Resolves true when this call created the topic, false when it already existed. */
+export async function createTopicAndWait(admin: Admin, spec: NewTopic, timeoutMs = 30_000): Promise<boolean> {
+  const created = await admin.createTopics({ topics: [spec], waitForLeaders: false });
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const { topics } = await admin.fetchTopicMetadata({ topics: [spec.topic] });
+      const partitions = topics[0]?.partitions ?? [];
+      if (partitions.length >= spec.numPartitions && partitions.every((p) => p.leader >= 0)) return created;
+    } catch (e) {
+      if (!NOT_YET.has((e as { type?: string }).type ?? '')) throw e;
+    }
+    if (Date.now() > deadline) throw new Error(`topic ${spec.topic} has no leader after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
