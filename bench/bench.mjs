@@ -32,6 +32,12 @@ const seconds = Number(args.seconds ?? 10);
 const workers = Number(args.workers ?? process.env.WORKERS ?? 1);
 const only = args.only ? new Set(args.only.split(',')) : undefined;
 const wanted = (name) => only === undefined || only.has(name);
+// A hard bound on the whole run, whatever hangs: scenarios, soak, set-up and the broker ceiling.
+const boundSeconds = 600 + 12 * seconds * 6 + Number(args.soak ?? 0) * 1.2;
+setTimeout(() => {
+  console.error(`[bench] stopped: the run exceeded its ${Math.round(boundSeconds)} s bound`);
+  process.exit(1); // the exit hook kills the gateway; the broker's orphan guard stops the broker
+}, boundSeconds * 1000).unref();
 let lastCpu = 0; // gateway CPU seconds at the previous sample
 const dataDir = process.env.SHARED_DATA_DIR ?? path.resolve(root, '../shared/data');
 const lines = (f) =>
@@ -208,7 +214,9 @@ async function startGatewayProcess() {
   // Never leave the gateway running if the benchmark dies.
   process.on('exit', () => child.kill('SIGKILL'));
   const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 300; i++) {
+  for (let i = 0; ; i++) {
+    if (child.exitCode !== null) throw new Error(`the gateway exited with code ${child.exitCode} while starting`);
+    if (i === 300) throw new Error('the gateway did not answer within 30 s');
     try {
       if ((await fetch(`${url}/`)).ok) break;
     } catch {
@@ -218,9 +226,15 @@ async function startGatewayProcess() {
   return {
     url,
     pid: child.pid,
+    // Bounded: a gateway that already exited, or ignores SIGTERM for 15 s, does not hold the run.
     stop: () =>
       new Promise((resolve) => {
-        child.once('exit', resolve);
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+        child.once('exit', () => {
+          clearTimeout(timer);
+          resolve();
+        });
         child.kill('SIGTERM');
       }),
   };
