@@ -63,6 +63,33 @@ describe('produce: real traffic from the sample data', () => {
     );
   });
 
+  it("keeps a stream processor's aggregates as written: 36.0 stays 36.0", async () => {
+    const topic = await createTopic(1);
+    const lines = sampleLines('session-agg.jsonl');
+    const res = await post(
+      `${gw.url}/topics/${topic}`,
+      JSON_V2,
+      `{"records":[${lines.map((l) => `{"value":${l}}`).join(',')}]}`,
+    );
+    assert.equal(res.status, 200);
+    const stored = await readRecords(topic, lines.length);
+    assert.deepEqual(
+      stored.map((r) => r.value!.toString()),
+      lines.map(compact),
+    );
+    assert.ok(stored[0]!.value!.toString().includes('"percentSessionswithBuy":36.0'));
+  });
+
+  it('stores every number literal exactly as sent, including ones JavaScript would re-print', async () => {
+    const topic = await createTopic(1);
+    const value = '{"a":36.0,"b":1e400,"c":-0,"d":1.5E3,"e":0.00000012,"f":1234567890.1234567,"g":[2.50,-0.0],"h":0.5}';
+    const res = await post(`${gw.url}/topics/${topic}`, JSON_V2, `{"records":[{"key":1.0,"value":${value}}]}`);
+    assert.equal(res.status, 200);
+    const [stored] = await readRecords(topic, 1);
+    assert.equal(stored!.value!.toString(), value);
+    assert.equal(stored!.key!.toString(), '1.0');
+  });
+
   it('keeps 64-bit tweet ids exact, hashes keys like Java, and forces 5G to partition 5', async () => {
     const topic = await createTopic(6);
     const lines = sampleLines('tweets.jsonl');

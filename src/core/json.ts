@@ -1,12 +1,12 @@
 /**
- * JSON that does not round numbers. JSON.parse turns 1150000000000000001 into 1150000000000000000;
- * a 64-bit tweet id must reach Kafka as sent. Bodies whose text has no run of 16+ digits cannot
- * hold such a number, so they take the fast native path; the rest are parsed with lossless-json,
- * which keeps every unsafe number as its original text.
+ * JSON that keeps every number exactly as written. JSON.parse + JSON.stringify re-print numbers:
+ * 1150000000000000001 (a 64-bit tweet id) becomes 1150000000000000000, a stream processor's 36.0
+ * becomes 36, 1e400 becomes null. Bodies with no number that could change (no fraction, exponent,
+ * 16+ digit run or -0 where a value starts) take the fast native path; the rest are parsed with
+ * lossless-json, which keeps each number that would not print back the same as its original text.
  */
 import {
   isLosslessNumber,
-  isSafeNumber,
   LosslessNumber,
   parse as losslessParse,
   stringify as losslessStringify,
@@ -18,15 +18,21 @@ export interface ParsedJson {
   lossless: boolean;
 }
 
-const LONG_DIGITS = /\d{16}/;
+/**
+ * A number literal that might not print back as written, where a JSON value starts (after ':',
+ * '[' or ','), so digits inside strings such as IP addresses do not count. A false alarm (a string
+ * holding ": 1.5", or a decimal that does round-trip) only costs the slower parser.
+ */
+const MAYBE_CHANGED_NUMBER = /[:,[]\s*(?:-?\d+[.eE]|-?\d{16}|-0\s*[,\]}])/;
 
 function parseNumber(text: string): number | LosslessNumber {
-  return isSafeNumber(text) ? Number(text) : new LosslessNumber(text);
+  const n = Number(text);
+  return String(n) === text ? n : new LosslessNumber(text);
 }
 
 /** Parses JSON text; throws SyntaxError with the parser's message for malformed input. */
 export function parseJson(text: string): ParsedJson {
-  if (!LONG_DIGITS.test(text)) return { value: JSON.parse(text), lossless: false };
+  if (!MAYBE_CHANGED_NUMBER.test(text)) return { value: JSON.parse(text), lossless: false };
   return { value: losslessParse(text, null, parseNumber), lossless: true };
 }
 
