@@ -7,6 +7,7 @@
 //   npm run bench -- --seconds=5       shorter runs
 //   npm run bench -- --workers=2       gateway worker processes (default: WORKERS env or 1)
 //   npm run bench -- --soak=300        add a steady-state soak at 80% of the IoT peak (seconds)
+//   npm run bench -- --profile=prof    write the gateway's CPU profiles (.cpuprofile) into prof/
 //
 // Uses KAFKA_BROKERS when set, else starts the local broker (scripts/local-kafka.mjs).
 // Everything runs on 127.0.0.1 and every load is bounded in time.
@@ -198,7 +199,9 @@ function round(n, d = 2) {
 
 async function startGatewayProcess() {
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn(process.execPath, [path.join(root, 'dist/main.js')], {
+  // --profile=DIR: the gateway writes a V8 CPU profile per process into DIR when it stops.
+  const profile = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(args.profile)}`] : [];
+  const child = spawn(process.execPath, [...profile, path.join(root, 'dist/main.js')], {
     cwd: root,
     env: {
       ...process.env,

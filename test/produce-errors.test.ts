@@ -55,12 +55,29 @@ describe('produce errors: media types', () => {
     assert.equal(await recordCount(topic), 0);
   });
 
-  it('415 with an explanation for schema-registry formats', async () => {
-    const res = await post(`${gw.url}/topics/${topic}`, 'application/vnd.kafka.avro.v2+json', {
-      value_schema: '{"type":"string"}',
-      records: [{ value: 'x' }],
-    });
+  it('schema-registry formats: 42201/42202 for a missing schema as Confluent, else 415 with an explanation', async () => {
+    const avro = 'application/vnd.kafka.avro.v2+json';
+    const url = `${gw.url}/topics/${topic}`;
+    assertError(await post(url, avro, { records: [{ value: { name: 'x' } }] }), 422, 42202, /value schema/);
+    assertError(
+      await post(url, 'application/vnd.kafka.protobuf.v2+json', {
+        value_schema_id: 3,
+        records: [{ key: 'k', value: { name: 'x' } }],
+      }),
+      422,
+      42201,
+      /key schema/,
+    );
+    const res = await post(url, avro, { value_schema: '{"type":"string"}', records: [{ value: 'x' }] });
     assertError(res, 415, 415, /schema registry/);
+    assertError(
+      await post(url, 'application/vnd.kafka.jsonschema.v2+json', { value_schema_id: 1, records: [{ value: 1 }] }),
+      415,
+      415,
+      /jsonschema embedded format needs a schema registry/,
+    );
+    // The envelope is still checked first.
+    assertError(await post(url, avro, { records: [] }), 422, 422);
     assert.equal(await recordCount(topic), 0);
   });
 

@@ -49,6 +49,14 @@ export const Errors = {
   consumerAlreadyExists: () =>
     new GatewayError(40902, 'Consumer with specified consumer ID already exists in the specified consumer group.'),
   illegalState: (detail: string) => new GatewayError(40903, `Illegal state: ${detail}`),
+  keySchemaMissing: () => new GatewayError(42201, 'Request includes keys but does not include key schema'),
+  valueSchemaMissing: () => new GatewayError(42202, 'Request includes values but does not include value schema'),
+  schemaRegistryUnsupported: (format: string) =>
+    new GatewayError(
+      415,
+      `HTTP 415 Unsupported Media Type: the ${format} embedded format needs a schema registry, ` +
+        'which this gateway does not support yet; use application/vnd.kafka.json.v2+json or application/vnd.kafka.binary.v2+json',
+    ),
   invalidConsumerConfig: (detail: string) => new GatewayError(42204, `Invalid consumer configuration: ${detail}`),
   recordValidation: (issues: ValidationIssue[]) =>
     new GatewayError(

@@ -47,23 +47,17 @@ export function vendorParts(essence: string): { format?: EmbeddedFormat; version
 }
 
 /**
- * The embedded format a produce request's Content-Type selects. Schema-registry formats are
- * recognised but answered with a clear 415 until a registry is supported.
+ * The embedded format a produce request's Content-Type selects. Schema-registry formats (avro,
+ * jsonschema, protobuf) are returned too: the produce route answers them (see refuseSchemaFormat).
  */
-export function produceFormat(contentType: string | undefined, strict: boolean): 'json' | 'binary' {
+export function produceFormat(contentType: string | undefined, strict: boolean): EmbeddedFormat {
   const mt = contentType === undefined ? undefined : parseMediaType(contentType);
   if (mt === undefined) {
     if (!strict && contentType === undefined) return 'json';
     throw Errors.unsupportedMediaType();
   }
   const vendor = vendorParts(mt.essence);
-  if (vendor?.format !== undefined && vendor.version === 'v2') {
-    if (vendor.format === 'json' || vendor.format === 'binary') return vendor.format;
-    throw Errors.unsupportedMediaType(
-      `HTTP 415 Unsupported Media Type: the ${vendor.format} embedded format needs a schema registry, ` +
-        'which this gateway does not support yet; use application/vnd.kafka.json.v2+json or application/vnd.kafka.binary.v2+json',
-    );
-  }
+  if (vendor?.format !== undefined && vendor.version === 'v2') return vendor.format;
   if (!strict && mt.essence === 'application/json') return 'json';
   throw Errors.unsupportedMediaType();
 }

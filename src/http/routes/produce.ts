@@ -63,8 +63,8 @@ export function produceHandlers(deps: ProduceRouteDeps): ProduceHandlers {
       deps.authorize?.(req, topic);
 
       const { value: body, lossless } = parseBody(req);
-      const mediaType = mediaTypeOf(format);
-      deps.validator.validateBody(operationId, mediaType, body);
+      deps.validator.validateBody(operationId, mediaTypeOf(format), body);
+      if (format !== 'json' && format !== 'binary') refuseSchemaFormat(format, body as SchemaEnvelope);
       const records = (body as { records: EnvelopeRecord[] }).records;
       checkLimits(records, format, deps.limits, deps.strictMediaTypes);
 
@@ -110,6 +110,30 @@ export function produceHandlers(deps: ProduceRouteDeps): ProduceHandlers {
     });
 
   return { produceToTopic: handle('produceToTopic'), produceToPartition: handle('produceToPartition') };
+}
+
+interface SchemaEnvelope {
+  records: EnvelopeRecord[];
+  key_schema?: string | null;
+  key_schema_id?: number | null;
+  value_schema?: string | null;
+  value_schema_id?: number | null;
+}
+
+/**
+ * avro, jsonschema and protobuf need a schema registry, which the gateway does not have yet. A
+ * request that lacks the schema its records need gets Confluent's own answer (42201/42202), as
+ * Confluent checks that before it contacts the registry; any other gets 415 with an explanation.
+ */
+function refuseSchemaFormat(format: string, body: SchemaEnvelope): never {
+  const has = (v: unknown) => v !== undefined && v !== null;
+  if (body.records.some((r) => has(r.key)) && !has(body.key_schema) && !has(body.key_schema_id)) {
+    throw Errors.keySchemaMissing();
+  }
+  if (body.records.some((r) => has(r.value)) && !has(body.value_schema) && !has(body.value_schema_id)) {
+    throw Errors.valueSchemaMissing();
+  }
+  throw Errors.schemaRegistryUnsupported(format);
 }
 
 function parseBody(req: Request): ParsedJson {
