@@ -159,6 +159,17 @@ describe('consumers: the scenarios of the sample data', () => {
     assert.deepEqual(got[0]!.headers, [{ key: 'trace', value: 'AAEC' }]);
     await c.delete();
   });
+
+  it('a binary consumer reads a JSON produce as the base64 of its compact bytes', async () => {
+    const topic = await createTopic(1);
+    const res = await post(`${gw.url}/topics/${topic}`, JSON_V2, '{"records":[{"value": {"foo": "bar"}}]}');
+    assert.equal(res.status, 200);
+    const c = await ConsumerClient.create(gw.url, uniqueName('json-as-bytes'), { 'auto.offset.reset': 'earliest' });
+    await c.subscribe([topic]);
+    const [record] = await c.fetchUntil(1, BINARY_V2);
+    assert.equal(record!.value, 'eyJmb28iOiJiYXIifQ==');
+    await c.delete();
+  });
 });
 
 describe('consumers: create', () => {
