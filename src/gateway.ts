@@ -92,7 +92,7 @@ export async function startGateway(
   });
   metrics.countConsumerInstancesWith(() => consumers.size);
   const consumerDirectory = new StaticConsumerDirectory(config.consumers.nodeId, config.consumers.peers);
-  const { listener } = createApp({
+  const { listener, serverOptions } = createApp({
     config,
     logger,
     validator,
@@ -106,11 +106,12 @@ export async function startGateway(
   const { tls } = config.security;
   const server =
     tls === undefined
-      ? http.createServer({ keepAliveTimeout: 65_000 }, listener)
+      ? http.createServer({ keepAliveTimeout: 65_000, ...serverOptions }, listener)
       : // https.Server has every http.Server method used here; the types just do not say so.
         (https.createServer(
           {
             keepAliveTimeout: 65_000,
+            ...serverOptions,
             cert: tls.cert,
             key: tls.key,
             ca: tls.ca,
@@ -126,7 +127,7 @@ export async function startGateway(
   // and not shared through the cluster (exclusive), so it reaches exactly this process.
   let internal: http.Server | undefined;
   if (config.http.internalPort !== undefined) {
-    internal = http.createServer({ keepAliveTimeout: 65_000 }, listener);
+    internal = http.createServer({ keepAliveTimeout: 65_000, ...serverOptions }, listener);
     await new Promise<void>((resolve, reject) => {
       internal!.once('error', reject);
       internal!.listen({ port: config.http.internalPort, host: '127.0.0.1', exclusive: true }, () => resolve());

@@ -9,9 +9,11 @@
  *
  * Express also re-parents every request and response onto its own prototypes
  * (Object.setPrototypeOf), which alone costs ~60% of a minimal server's throughput: V8 loses its
- * fast paths for node's http objects. The lane instead gives them express's request/response
- * surface (req.ip, req.path, res.status, res.vary, …) as own properties, copied from express's
- * prototypes, so the same middleware sees the same API.
+ * fast paths for node's http objects. The lane instead has node create them from subclasses whose
+ * prototypes already carry express's request/response surface (req.ip, req.path, res.status,
+ * res.vary, …) — pass `serverOptions` to http(s).createServer — so the same middleware sees the
+ * same API at no per-request cost. Objects from a server without those options get the surface
+ * copied on as own properties instead (correct, but slower).
  */
 import { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, Express, Request, RequestHandler, Response } from 'express';
@@ -33,7 +35,9 @@ function expressSurface(app: Express): { request: PropertyDescriptorMap; respons
     const out: PropertyDescriptorMap = {};
     // express's request (response) object and anything between it and node's own prototype.
     for (let p: object | null = proto; p !== null && p !== stop; p = Object.getPrototypeOf(p) as object | null) {
-      for (const [name, d] of Object.entries(Object.getOwnPropertyDescriptors(p))) if (!(name in out)) out[name] = d;
+      for (const [name, d] of Object.entries(Object.getOwnPropertyDescriptors(p))) {
+        if (name !== 'constructor' && !(name in out)) out[name] = d;
+      }
     }
     return out;
   };
@@ -43,18 +47,29 @@ function expressSurface(app: Express): { request: PropertyDescriptorMap; respons
   };
 }
 
-/** Returns a request listener: produce requests take the fast lane, all others go to express. */
-export function withFastLane(app: Express, parts: FastLaneParts) {
+export interface FastLane {
+  listener: (req: IncomingMessage, res: ServerResponse) => void;
+  /** For http(s).createServer: requests and responses born with express's surface. */
+  serverOptions: { IncomingMessage: typeof IncomingMessage; ServerResponse: typeof ServerResponse };
+}
+
+/** A request listener where produce requests take the fast lane and all others go to express. */
+export function withFastLane(app: Express, parts: FastLaneParts): FastLane {
   const surface = expressSurface(app);
-  return (req: IncomingMessage, res: ServerResponse): void => {
+  class LaneRequest extends IncomingMessage {}
+  class LaneResponse<R extends IncomingMessage = IncomingMessage> extends ServerResponse<R> {}
+  Object.defineProperties(LaneRequest.prototype, surface.request);
+  Object.defineProperties(LaneResponse.prototype, surface.response);
+
+  const listener = (req: IncomingMessage, res: ServerResponse): void => {
     const m = req.method === 'POST' ? PRODUCE_PATH.exec(req.url ?? '') : null;
     if (m === null) {
       app(req, res);
       return;
     }
     // What express does before routing, without re-parenting node's objects (see above).
-    Object.defineProperties(req, surface.request);
-    Object.defineProperties(res, surface.response);
+    if (!(req instanceof LaneRequest)) Object.defineProperties(req, surface.request);
+    if (!(res instanceof LaneResponse)) Object.defineProperties(res, surface.response);
     const request = req as Request;
     const response = res as Response;
     request.res = response;
@@ -75,6 +90,7 @@ export function withFastLane(app: Express, parts: FastLaneParts) {
       parts.onError,
     );
   };
+  return { listener, serverOptions: { IncomingMessage: LaneRequest, ServerResponse: LaneResponse } };
 }
 
 function run(req: Request, res: Response, chain: RequestHandler[], onError: ErrorRequestHandler[]): void {
