@@ -6,8 +6,8 @@
  *
  * Partitions are chosen here, not by kafkajs, so each record's offset can be read off the
  * per-partition base offsets Kafka returns: keyed records use the Java client's murmur2 hash
- * (kafkajs's DefaultPartitioner), unkeyed records of one request stick to one partition, rotating
- * per request.
+ * (kafkajs's DefaultPartitioner), unkeyed records stick to one partition per send (see
+ * stickyPartition).
  */
 import {
   CompressionTypes,
@@ -54,7 +54,7 @@ export class KafkaProducerBridge implements ProduceService {
   private readonly producer: Producer;
   private readonly hash = Partitioners.DefaultPartitioner();
   private readonly fakeMetadata = new Map<number, PartitionMetadata[]>();
-  private readonly stickyNext = new Map<string, number>();
+  private readonly sticky = new Map<string, { partition: number; count: number }>();
   private queue: Pending[] = [];
   private inFlight = 0;
   private scheduled = false;
@@ -94,7 +94,7 @@ export class KafkaProducerBridge implements ProduceService {
       return records.map(() => ({ ok: false, errorCode: 50003, error: `Topic ${topic} not present in metadata.` }));
     }
     let bytes = 0;
-    const sticky = this.nextStickyPartition(topic, count);
+    const sticky = this.stickyPartition(topic, count);
     const messages = records.map((r): Message => {
       bytes += (r.key?.length ?? 0) + (r.value?.length ?? 0) + 32;
       return {
@@ -126,10 +126,25 @@ export class KafkaProducerBridge implements ProduceService {
     return this.hash({ topic, partitionMetadata, message: { key, value: null } });
   }
 
-  private nextStickyPartition(topic: string, count: number): number {
-    const next = this.stickyNext.get(topic) ?? Math.floor(Math.random() * count);
-    this.stickyNext.set(topic, (next + 1) % count);
-    return next % count;
+  /**
+   * Unkeyed records go to the topic's sticky partition, which moves on each time a send leaves
+   * (the Java client's sticky partitioner, KIP-480): requests arriving together share one partition,
+   * hence one Kafka request, while traffic still spreads over every partition.
+   */
+  private stickyPartition(topic: string, count: number): number {
+    let current = this.sticky.get(topic);
+    if (current === undefined || current.count !== count) {
+      current = { partition: Math.floor(Math.random() * count), count };
+      this.sticky.set(topic, current);
+    }
+    return current.partition;
+  }
+
+  private moveSticky(batch: Pending[]): void {
+    for (const topic of new Set(batch.map((p) => p.topic))) {
+      const current = this.sticky.get(topic);
+      if (current !== undefined) current.partition = (current.partition + 1) % current.count;
+    }
   }
 
   private schedule(): void {
@@ -159,6 +174,7 @@ export class KafkaProducerBridge implements ProduceService {
     }
     const batch = this.queue.slice(0, n);
     this.queue = this.queue.slice(n);
+    this.moveSticky(batch);
     this.inFlight++;
     void this.send(batch).finally(() => {
       this.inFlight--;
