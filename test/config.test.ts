@@ -20,6 +20,7 @@ describe('configuration', () => {
   for (const [name, value] of [
     ['PORT', 'eighty'],
     ['STRICT_MEDIA_TYPES', 'maybe'],
+    ['UNKNOWN_TOPIC_ERROR_CODE', '40404'],
     ['MAX_BODY_BYTES', '10'],
     ['LOG_LEVEL', 'loud'],
     ['PUBLIC_URL', 'not a url'],

@@ -22,6 +22,11 @@ export interface Config {
     maxBodyBytes: number;
     /** Reproduce Confluent's 415/406 exactly instead of the lenient defaults. */
     strictMediaTypes: boolean;
+    /**
+     * error_code for an unknown topic on the metadata GETs: 40401 (Confluent's docs, ≤ 5.5,
+     * Karapace) or 40403 (Confluent ≥ 6.0, "This server does not host this topic-partition.").
+     */
+    unknownTopicErrorCode: 40401 | 40403;
     /** Seconds the server waits for in-flight requests at shutdown. */
     shutdownTimeoutMs: number;
     /** Worker processes sharing the port (node:cluster); 1 = this process serves requests itself. */
@@ -87,6 +92,7 @@ export function loadConfig(env: Env = process.env): Config {
       trustProxy: parseTrustProxy(trustRaw),
       maxBodyBytes: e.int('MAX_BODY_BYTES', 1024 * 1024, { min: 1024, max: 256 * 1024 * 1024 }),
       strictMediaTypes: e.bool('STRICT_MEDIA_TYPES', false),
+      unknownTopicErrorCode: Number(e.oneOf('UNKNOWN_TOPIC_ERROR_CODE', ['40401', '40403'], '40401')) as 40401 | 40403,
       shutdownTimeoutMs: e.int('SHUTDOWN_TIMEOUT_MS', 10_000, { min: 0, max: 600_000 }),
       workers: e.raw('WORKERS') === 'auto' ? availableParallelism() : e.int('WORKERS', 1, { min: 1, max: 256 }),
       internalPort:

@@ -39,6 +39,8 @@ export const Errors = {
   unprocessable: (message: string, validationErrors?: ValidationIssue[]) =>
     new GatewayError(422, message, { validationErrors }),
   topicNotFound: () => new GatewayError(40401, 'Topic not found.'),
+  /** Confluent ≥ 6.0's answer to a metadata GET for an unknown topic (UNKNOWN_TOPIC_ERROR_CODE=40403). */
+  topicNotHosted: () => new GatewayError(40403, 'This server does not host this topic-partition.'),
   partitionNotFound: () => new GatewayError(40402, 'Partition not found.'),
   consumerInstanceNotFound: () => new GatewayError(40403, 'Consumer instance not found.'),
   consumerFormatMismatch: () =>

@@ -83,6 +83,7 @@ export function createApp(deps: AppDeps): GatewayApp {
       operation,
       metadata: deps.metadata,
       strictMediaTypes: config.http.strictMediaTypes,
+      unknownTopicErrorCode: config.http.unknownTopicErrorCode,
       canDescribe: authz?.canDescribe,
       authorizeDescribe: authz?.authorizeDescribe,
     }),

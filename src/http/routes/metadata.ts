@@ -1,6 +1,6 @@
 /** GET /, /topics, /topics/{t}, /topics/{t}/partitions[/{p}[/offsets]], /brokers. */
 import { Router, type Request } from 'express';
-import { Errors } from '../../core/errors.js';
+import { Errors, GatewayError } from '../../core/errors.js';
 import type { MetadataService } from '../../core/ports.js';
 import { v2Offers } from '../negotiation.js';
 import type { Operation } from '../operation.js';
@@ -9,6 +9,8 @@ export interface MetadataRouteDeps {
   operation: Operation;
   metadata: MetadataService;
   strictMediaTypes: boolean;
+  /** error_code for an unknown topic (see Config.http.unknownTopicErrorCode). */
+  unknownTopicErrorCode: 40401 | 40403;
   /** Policy hook: may this request describe this topic? (false hides it from lists, 403 elsewhere) */
   canDescribe?: (req: Request, topic: string) => boolean;
   authorizeDescribe?: (req: Request, topic: string) => void;
@@ -17,7 +19,8 @@ export interface MetadataRouteDeps {
 export function metadataRoutes(deps: MetadataRouteDeps): Router {
   const router = Router();
   const offers = v2Offers(deps.strictMediaTypes);
-  const { operation, metadata } = deps;
+  const { operation } = deps;
+  const metadata = deps.unknownTopicErrorCode === 40403 ? asConfluent6(deps.metadata) : deps.metadata;
 
   router.get(
     '/',
@@ -73,4 +76,24 @@ export function metadataRoutes(deps: MetadataRouteDeps): Router {
   );
 
   return router;
+}
+
+/** The same lookups, answering an unknown topic as Confluent ≥ 6.0 does (40403). */
+function asConfluent6(metadata: MetadataService): MetadataService {
+  const renamed = async <T>(lookup: Promise<T>): Promise<T> => {
+    try {
+      return await lookup;
+    } catch (err) {
+      if (err instanceof GatewayError && err.errorCode === 40401) throw Errors.topicNotHosted();
+      throw err;
+    }
+  };
+  return {
+    listTopics: () => metadata.listTopics(),
+    partitionCount: (t) => metadata.partitionCount(t),
+    listBrokers: () => metadata.listBrokers(),
+    getTopic: (t) => renamed(metadata.getTopic(t)),
+    getPartitions: (t) => renamed(metadata.getPartitions(t)),
+    getPartitionOffsets: (t, p) => renamed(metadata.getPartitionOffsets(t, p)),
+  };
 }
