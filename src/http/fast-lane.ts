@@ -12,8 +12,8 @@
  * fast paths for node's http objects. The lane instead has node create them from subclasses whose
  * prototypes already carry express's request/response surface (req.ip, req.path, res.status,
  * res.vary, …) — pass `serverOptions` to http(s).createServer — so the same middleware sees the
- * same API at no per-request cost. Objects from a server without those options get the surface
- * copied on as own properties instead (correct, but slower).
+ * same API at no per-request cost. A server created without those options sends everything
+ * through express (correct, but slower).
  */
 import { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, Express, Request, RequestHandler, Response } from 'express';
@@ -62,14 +62,12 @@ export function withFastLane(app: Express, parts: FastLaneParts): FastLane {
   Object.defineProperties(LaneResponse.prototype, surface.response);
 
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
-    const m = req.method === 'POST' ? PRODUCE_PATH.exec(req.url ?? '') : null;
+    const m = req.method === 'POST' && req instanceof LaneRequest ? PRODUCE_PATH.exec(req.url ?? '') : null;
     if (m === null) {
       app(req, res);
       return;
     }
-    // What express does before routing, without re-parenting node's objects (see above).
-    if (!(req instanceof LaneRequest)) Object.defineProperties(req, surface.request);
-    if (!(res instanceof LaneResponse)) Object.defineProperties(res, surface.response);
+    // What express does before routing, except re-parenting node's objects (see above).
     const request = req as Request;
     const response = res as Response;
     request.res = response;
