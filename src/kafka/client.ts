@@ -29,11 +29,5 @@ export function createKafka({ brokers, clientId, logger, onError }: KafkaClientO
   });
 }
 
-/** kafkajs marks transient failures (timeouts, leader moves, broker down) as retriable. */
-export function isRetriable(err: unknown): boolean {
-  const e = err as { retriable?: boolean; name?: string; originalError?: unknown } | undefined;
-  if (e?.retriable === true) return true;
-  if (e?.name === 'KafkaJSNumberOfRetriesExceeded' || e?.name === 'KafkaJSRequestTimeoutError') return true;
-  if (e?.name === 'KafkaJSConnectionError' || e?.name === 'KafkaJSTimeout') return true;
-  return e?.originalError !== undefined && isRetriable(e.originalError);
-}
+/** Kept for existing importers; the classification lives in ./errors.ts. */
+export { isRetriable } from './errors.js';
