@@ -57,8 +57,10 @@ export function rsaKeyPair() {
 }
 
 /** A throwaway redis-server on 127.0.0.1 (no persistence); stop() kills it. */
-export async function startRedis(): Promise<{ url: string; stop: () => Promise<void> }> {
-  const port = await freePort();
+export async function startRedis(
+  options: { port?: number } = {},
+): Promise<{ url: string; port: number; stop: () => Promise<void> }> {
+  const port = options.port ?? (await freePort());
   const child = spawn(
     'redis-server',
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
@@ -84,6 +86,7 @@ export async function startRedis(): Promise<{ url: string; stop: () => Promise<v
   child.stdout!.resume();
   return {
     url: `redis://127.0.0.1:${port}`,
+    port,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
