@@ -8,7 +8,9 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
 import type { ProduceService } from './core/ports.js';
+import { RouteTable } from './core/route-table.js';
 import { createApp } from './http/app.js';
+import { limitConnections } from './http/connections.js';
 import { managementApp } from './http/routes/health.js';
 import { createKafka } from './kafka/client.js';
 import { StaticConsumerDirectory } from './http/consumer-forwarding.js';
@@ -71,8 +73,15 @@ export async function startGateway(
   await Promise.all([metadata.connect(), producer.connect()]);
   for (const rule of config.topics.rules) {
     if (rule.create !== undefined && rule.name !== undefined) {
-      const created = await metadata.ensureTopic(rule.name, rule.create.partitions, rule.create.replicationFactor);
-      if (created) logger.info({ topic: rule.name, partitions: rule.create.partitions }, 'created topic');
+      const { partitions, replicationFactor } = rule.create;
+      const done = await metadata.ensureTopic(rule.name, partitions, replicationFactor);
+      if (done.created) {
+        logger.info(
+          { topic: rule.name, partitions, replicationFactor: done.replicationFactor },
+          `created topic ${rule.name}: ${partitions} partitions, replication factor ${done.replicationFactor}` +
+            (replicationFactor === undefined ? ' (cluster default)' : ''),
+        );
+      }
     }
   }
 
@@ -82,10 +91,11 @@ export async function startGateway(
 
   const { metricsPort } = config.observability;
   const ops = { metrics, readiness, inFlight, serveMetrics: metricsPort === undefined };
-  const security = createSecurity(config, logger);
+  const security = createSecurity(config, logger, new RouteTable(validator.document));
   if (security.redis !== undefined) readiness.add({ name: 'redis', check: () => security.ready() });
   const consumers = new KafkaConsumerManager(kafka, {
     ...config.consumers,
+    maxInstancesPerClient: config.security.limits.maxConsumerInstancesPerClient,
     clientId: config.kafka.clientId,
     partitionCount: (t) => metadata.partitionCount(t),
     logger: logger.child({ component: 'consumers' }),
@@ -121,6 +131,7 @@ export async function startGateway(
           },
           listener,
         ) as unknown as http.Server);
+  limitConnections(server, config.http.connections);
   const port = await listen(server, config.http.port, config.http.host);
   const url = urlOf(config.http.host, port, tls === undefined ? 'http' : 'https');
   // Sibling workers (WORKERS > 1) forward consumer requests here: plain HTTP, loopback only,

@@ -15,8 +15,11 @@ export interface TopicRule {
   pattern?: RegExp;
   valueSchema?: JsonSchema;
   keySchema?: JsonSchema;
-  /** Create the topic at start-up when it does not exist. */
-  create?: { partitions: number; replicationFactor: number };
+  /**
+   * Create the topic at start-up when it does not exist; without replicationFactor the cluster's
+   * default (default.replication.factor) applies.
+   */
+  create?: { partitions: number; replicationFactor?: number };
 }
 
 export interface TopicPolicies {
@@ -58,12 +61,17 @@ export function loadTopicPolicies(file: string | undefined): TopicPolicies {
     if (o.create !== undefined) {
       const c = (o.create ?? {}) as Record<string, unknown>;
       const partitions = c.partitions ?? 1;
-      const replicationFactor = c.replicationFactor ?? 1;
-      if (!Number.isInteger(partitions) || (partitions as number) < 1 || !Number.isInteger(replicationFactor)) {
+      const replicationFactor = c.replicationFactor;
+      if (
+        !Number.isInteger(partitions) ||
+        (partitions as number) < 1 ||
+        (replicationFactor !== undefined && (!Number.isInteger(replicationFactor) || (replicationFactor as number) < 1))
+      ) {
         throw new ConfigError(`${where}: topics[${i}].create needs whole-number partitions and replicationFactor`);
       }
       if (rule.name === undefined) throw new ConfigError(`${where}: topics[${i}].create needs a "name"`);
-      rule.create = { partitions: partitions as number, replicationFactor: replicationFactor as number };
+      rule.create = { partitions: partitions as number };
+      if (replicationFactor !== undefined) rule.create.replicationFactor = replicationFactor as number;
     }
     return rule;
   });

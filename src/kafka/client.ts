@@ -1,4 +1,6 @@
 /** One kafkajs client per process, with kafkajs's logs routed into the gateway's logger. */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { createRequire } from 'node:module';
 import { Kafka, logLevel, type LogEntry } from 'kafkajs';
 import type { Logger } from 'pino';
 
@@ -31,3 +33,45 @@ export function createKafka({ brokers, clientId, logger, onError }: KafkaClientO
 
 /** Kept for existing importers; the classification lives in ./errors.ts. */
 export { isRetriable } from './errors.js';
+
+/**
+ * kafkajs rejects a whole metadata response when any one partition in it reports an error (an
+ * offline partition answers LEADER_NOT_AVAILABLE), so one leaderless partition of someone else's
+ * topic would fail every metadata read and every produce that needs a refresh. Inside
+ * `tolerateOfflinePartitions`, partition errors are kept as data instead (the partition's leader
+ * is then -1) and topic errors only fail a response that holds no healthy topic. Scoped with
+ * AsyncLocalStorage so other kafkajs clients (consumers) keep kafkajs's own behaviour.
+ */
+const tolerant = new AsyncLocalStorage<boolean>();
+
+export function tolerateOfflinePartitions<T>(call: () => Promise<T>): Promise<T> {
+  return tolerant.run(true, call);
+}
+
+interface MetadataResponseData {
+  topicMetadata: Array<{ topicErrorCode: number; partitionMetadata: unknown[] }>;
+}
+type Parse = (data: MetadataResponseData) => Promise<MetadataResponseData>;
+
+function patchMetadataParse(): void {
+  const require = createRequire(import.meta.url);
+  for (let version = 0; version <= 6; version++) {
+    let mod: { parse: Parse; tolerantPatched?: boolean };
+    try {
+      mod = require(`kafkajs/src/protocol/requests/metadata/v${version}/response`) as typeof mod;
+    } catch {
+      continue; // a kafkajs without this version: nothing to patch
+    }
+    if (mod.tolerantPatched === true) continue;
+    const strict = mod.parse;
+    mod.parse = async (data) => {
+      if (tolerant.getStore() !== true) return strict(data);
+      const healthy = data.topicMetadata.filter((t) => t.topicErrorCode === 0);
+      // A single-topic read of an unknown topic must still fail as kafkajs expects.
+      if (healthy.length === 0 && data.topicMetadata.length > 0) return strict(data);
+      return { ...data, topicMetadata: healthy };
+    };
+    mod.tolerantPatched = true;
+  }
+}
+patchMetadataParse();
