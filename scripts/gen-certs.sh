@@ -58,7 +58,7 @@ later="$(date -u -d '+825 days' +%y%m%d%H%M%SZ)"
 client_ext=$'keyUsage = critical,digitalSignature\nextendedKeyUsage = clientAuth'
 
 ca ca "/CN=kafka-rest development CA"
-leaf server localhost ca "$now" "$later" $'keyUsage = critical,digitalSignature,keyEncipherment\nextendedKeyUsage = serverAuth\nsubjectAltName = DNS:localhost,IP:127.0.0.1,IP:::1'
+leaf server localhost ca "$now" "$later" $'keyUsage = critical,digitalSignature,keyEncipherment\nextendedKeyUsage = serverAuth,clientAuth\nsubjectAltName = DNS:localhost,IP:127.0.0.1,IP:::1'
 leaf device-1 device-1 ca "$now" "$later" "$client_ext"$'\nsubjectAltName = URI:urn:device:device-1'
 leaf dashboard dashboard ca "$now" "$later" "$client_ext"
 leaf expired device-expired ca 190101000000Z 200101000000Z "$client_ext"

@@ -7,6 +7,7 @@
  * that its siblings forward an instance's requests to (PEER_URLS), exactly as between replicas.
  */
 import cluster, { type Worker } from 'node:cluster';
+import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
@@ -35,6 +36,10 @@ export async function runPrimary(config: Config, logger: Logger): Promise<() => 
   const siblings = internal.map((port, i) => `${nodeIds[i]}=http://127.0.0.1:${port}`);
   const peerUrls = [...userPeers, ...siblings].join(',');
 
+  // Siblings prove forwarded requests to each other (policy/auth/peer-proof.ts); without a
+  // configured PEER_SECRET they share one made for this run.
+  const peerSecret = config.consumers.peerSecret?.toString('utf8') ?? randomBytes(32).toString('base64url');
+
   let stopping = false;
   const fork = (i: number): Worker => {
     const worker = cluster.fork({
@@ -43,6 +48,7 @@ export async function runPrimary(config: Config, logger: Logger): Promise<() => 
       NODE_ID: nodeIds[i],
       INTERNAL_PORT: String(internal[i]),
       PEER_URLS: peerUrls,
+      PEER_SECRET: peerSecret,
       ...(config.topics.source === undefined ? {} : { TOPICS_CONFIG: config.topics.source }),
     });
     worker.once('exit', (code, signal) => {

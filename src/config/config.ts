@@ -4,6 +4,7 @@
  * Every variable is listed in the README's configuration table.
  */
 import { availableParallelism } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { ConfigError, EnvReader, type Env } from './env.js';
 import { loadTopicPolicies, type TopicPolicies } from './topic-policies.js';
 import { loadSecurityConfig, type SecurityConfig } from './security.js';
@@ -18,6 +19,8 @@ export interface Config {
     publicUrl?: string;
     /** express `trust proxy` setting: false, true, a hop count or a list of addresses. */
     trustProxy: boolean | number | string;
+    /** PUBLIC_HOSTS: hosts a trusted X-Forwarded-Host/Forwarded/Host may name in `base_uri` (empty = any valid host). */
+    publicHosts: string[];
     /** Largest request body accepted, in bytes (413 beyond). */
     maxBodyBytes: number;
     /** Reproduce Confluent's 415/406 exactly instead of the lenient defaults. */
@@ -33,6 +36,10 @@ export interface Config {
     workers: number;
     /** A second, loopback-only listener of this process, which sibling workers forward consumer requests to. */
     internalPort?: number;
+    /** A request body must arrive within this time of its headers (408 beyond). */
+    bodyTimeoutMs: number;
+    /** Connection caps and socket timeouts (http/connections.ts). */
+    connections: ConnectionLimits;
   };
   kafka: {
     /** Empty ⇒ the gateway starts a local broker itself (development default). */
@@ -60,6 +67,12 @@ export interface Config {
     nodeId: string;
     /** Other replicas by node id (PEER_URLS), for forwarding requests to an instance's owner. */
     peers: Record<string, string>;
+    /**
+     * Shared secret that signs requests forwarded between replicas (PEER_SECRET), so the owner can
+     * trust the caller identity the forwarding replica authenticated. Undefined: forwarded requests
+     * are authenticated again from their headers (client-certificate callers cannot be forwarded).
+     */
+    peerSecret?: Buffer;
     /** Bytes of records an instance reads ahead of its client before pausing its partitions. */
     maxBufferBytes: number;
     /** Cap on `max_bytes` of one fetch (Confluent's consumer.request.max.bytes). */
@@ -81,6 +94,33 @@ export interface Config {
   };
 }
 
+export interface ConnectionLimits {
+  /** Open connections per server (beyond: closed at once). */
+  maxConnections: number;
+  /** Open connections per client address (0 = no cap; behind a load balancer all share its address). */
+  maxConnectionsPerClient: number;
+  /** Time a client has to send a request's headers. */
+  headersTimeoutMs: number;
+  /** Time an idle keep-alive connection stays open. */
+  keepAliveTimeoutMs: number;
+}
+
+/** The soft limit on open files, when the platform tells (Linux), else undefined. */
+export function openFileLimit(): number | undefined {
+  try {
+    const m = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    return m === null ? undefined : Number(m[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Default global cap: room below the descriptor limit for Kafka, Redis and files, at most 10,000. */
+export function defaultMaxConnections(): number {
+  const limit = openFileLimit();
+  return limit === undefined ? 10_000 : Math.max(64, Math.min(10_000, limit - 256));
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const e = new EnvReader(env);
   const trustRaw = e.optionalString('TRUST_PROXY');
@@ -90,6 +130,7 @@ export function loadConfig(env: Env = process.env): Config {
       port: e.int('PORT', 8082, { min: 0, max: 65535 }),
       publicUrl: e.url('PUBLIC_URL'),
       trustProxy: parseTrustProxy(trustRaw),
+      publicHosts: e.list('PUBLIC_HOSTS').map((h) => h.toLowerCase()),
       maxBodyBytes: e.int('MAX_BODY_BYTES', 1024 * 1024, { min: 1024, max: 256 * 1024 * 1024 }),
       strictMediaTypes: e.bool('STRICT_MEDIA_TYPES', false),
       unknownTopicErrorCode: Number(e.oneOf('UNKNOWN_TOPIC_ERROR_CODE', ['40401', '40403'], '40401')) as 40401 | 40403,
@@ -97,6 +138,13 @@ export function loadConfig(env: Env = process.env): Config {
       workers: e.raw('WORKERS') === 'auto' ? availableParallelism() : e.int('WORKERS', 1, { min: 1, max: 256 }),
       internalPort:
         e.raw('INTERNAL_PORT') === undefined ? undefined : e.int('INTERNAL_PORT', 0, { min: 1, max: 65535 }),
+      bodyTimeoutMs: e.int('BODY_TIMEOUT_MS', 15_000, { min: 100, max: 600_000 }),
+      connections: {
+        maxConnections: e.int('MAX_CONNECTIONS', defaultMaxConnections(), { min: 1, max: 1_000_000 }),
+        maxConnectionsPerClient: e.int('MAX_CONNECTIONS_PER_CLIENT', 512, { min: 0, max: 1_000_000 }),
+        headersTimeoutMs: e.int('HEADERS_TIMEOUT_MS', 20_000, { min: 100, max: 600_000 }),
+        keepAliveTimeoutMs: e.int('KEEP_ALIVE_TIMEOUT_MS', 65_000, { min: 100, max: 3_600_000 }),
+      },
     },
     kafka: {
       brokers: e.list('KAFKA_BROKERS'),
@@ -117,6 +165,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxInstances: e.int('MAX_CONSUMER_INSTANCES', 1_000, { min: 1, max: 1_000_000 }),
       nodeId: nodeIdOf(e.string('NODE_ID', 'n1')),
       peers: parsePeers(e.optionalString('PEER_URLS')),
+      peerSecret: peerSecretOf(e.optionalString('PEER_SECRET')),
       maxBufferBytes: e.int('CONSUMER_MAX_BUFFER_BYTES', 1024 * 1024, { min: 1024, max: 256 * 1024 * 1024 }),
       maxFetchBytes: e.int('CONSUMER_MAX_FETCH_BYTES', 64 * 1024 * 1024, { min: 1024, max: 1024 * 1024 * 1024 }),
       joinTimeoutMs: e.int('CONSUMER_JOIN_TIMEOUT_MS', 30_000, { min: 0, max: 300_000 }),
@@ -145,6 +194,12 @@ function parseTrustProxy(v: string | undefined): boolean | number | string {
 function nodeIdOf(v: string): string {
   if (!/^[A-Za-z0-9_]{1,32}$/.test(v)) throw new ConfigError(`NODE_ID=${v} must be 1-32 letters, digits or _`);
   return v;
+}
+
+function peerSecretOf(v: string | undefined): Buffer | undefined {
+  if (v === undefined) return undefined;
+  if (v.length < 32) throw new ConfigError('PEER_SECRET must be at least 32 characters');
+  return Buffer.from(v, 'utf8');
 }
 
 /** `n2=http://10.0.0.2:8082,n3=http://10.0.0.3:8082` → { n2: 'http://10.0.0.2:8082', … }. */

@@ -37,6 +37,8 @@ export interface JwtConfig {
   clockToleranceSeconds: number;
   /** Claim naming the caller (principal `jwt:<value>`). */
   identityClaim: string;
+  /** Refuse tokens whose `iat` is older than this (and tokens without `iat`); undefined = no cap. */
+  maxTokenAgeSeconds?: number;
 }
 
 export interface ApiKeyEntry {
@@ -76,7 +78,16 @@ export interface SecurityConfig {
     maxInFlightProduceRequests: number;
     maxInFlightProduceBytes: number;
     maxInFlightProducePerClient: number;
+    /** Declared produce body bytes one caller may have in flight. */
+    maxInFlightProduceBytesPerClient: number;
+    /** Consumer instances one caller may hold on this replica (429 beyond). */
+    maxConsumerInstancesPerClient: number;
   };
+  /**
+   * Record header that produce stamps with the authenticated principal (replacing any header of
+   * that name the client sent), so consumers can trust who produced a record. Undefined = off.
+   */
+  recordPrincipalHeader?: string;
 }
 
 export function loadSecurityConfig(e: EnvReader): SecurityConfig {
@@ -114,7 +125,10 @@ export function loadSecurityConfig(e: EnvReader): SecurityConfig {
       maxInFlightProduceRequests: e.int('SHED_MAX_INFLIGHT_REQUESTS', 1024, { min: 1, max: 1_000_000 }),
       maxInFlightProduceBytes: e.int('SHED_MAX_INFLIGHT_BYTES', 256 * 1024 * 1024, { min: 1024 }),
       maxInFlightProducePerClient: e.int('SHED_MAX_INFLIGHT_PER_CLIENT', 0, { min: 0, max: 1_000_000 }),
+      maxInFlightProduceBytesPerClient: e.int('SHED_MAX_INFLIGHT_BYTES_PER_CLIENT', 32 * 1024 * 1024, { min: 0 }),
+      maxConsumerInstancesPerClient: e.int('MAX_CONSUMER_INSTANCES_PER_CLIENT', 100, { min: 1, max: 1_000_000 }),
     },
+    recordPrincipalHeader: recordHeaderName(e.optionalString('RECORD_PRINCIPAL_HEADER')),
   };
 }
 
@@ -178,7 +192,18 @@ function loadJwt(e: EnvReader): JwtConfig {
     audience,
     clockToleranceSeconds: e.int('JWT_CLOCK_TOLERANCE_S', 5, { min: 0, max: 300 }),
     identityClaim: e.string('JWT_IDENTITY_CLAIM', 'sub'),
+    maxTokenAgeSeconds:
+      e.raw('JWT_MAX_TOKEN_AGE_S') === undefined
+        ? undefined
+        : e.int('JWT_MAX_TOKEN_AGE_S', 0, { min: 1, max: 10 * 365 * 86_400 }),
   };
+}
+
+function recordHeaderName(v: string | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(v))
+    throw new ConfigError(`RECORD_PRINCIPAL_HEADER=${v} must be 1-64 letters, digits, '.', '_' or '-'`);
+  return v;
 }
 
 function loadApiKeys(e: EnvReader): ApiKeyEntry[] {

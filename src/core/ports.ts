@@ -144,7 +144,17 @@ export interface ConsumerInstance {
 
 export interface ConsumerService {
   /** Throws 40902 for a duplicate name, 429 when the instance cap is reached. */
-  create(group: string, settings: ConsumerSettings, owner: string, name?: string): Promise<ConsumerInstance>;
+  /**
+   * `owner` is the principal that may use the instance; `capKey` whom the per-caller instance cap
+   * counts (the principal, or an anonymous caller's address), the owner when not given.
+   */
+  create(
+    group: string,
+    settings: ConsumerSettings,
+    owner: string,
+    name?: string,
+    capKey?: string,
+  ): Promise<ConsumerInstance>;
   /** The instance if it lives here and belongs to `owner`, else 404 40403. Refreshes its idle timer. */
   get(group: string, name: string, owner: string): ConsumerInstance;
   /** Whether this replica holds the instance (no ownership check, no idle refresh). */
@@ -161,7 +171,13 @@ export interface ConsumerService {
  * own an instance this one does not hold. A static map from PEER_URLS today; Redis or cluster
  * workers could implement the same interface.
  */
+export interface Peer {
+  nodeId: string;
+  /** Base URL (origin, and optionally a path prefix) configured for that replica. */
+  url: string;
+}
+
 export interface ConsumerDirectory {
-  /** Base URLs of the replicas to ask, most likely owner first; empty = nobody else has it. */
-  candidates(group: string, instance: string): string[];
+  /** The replicas to ask, most likely owner first; empty = nobody else has it. */
+  candidates(group: string, instance: string): Peer[];
 }

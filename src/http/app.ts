@@ -13,11 +13,15 @@ import type { Readiness } from '../observability/readiness.js';
 import { countValidationFailures, observeRequests, type InFlightRequests } from '../observability/requests.js';
 import { traceContext } from '../observability/tracing.js';
 import type { Security } from '../policy/security.js';
+import { principalStamp } from '../policy/identity.js';
 import type { OpenApiValidator } from '../policy/validation/openapi.js';
 import type { RecordSchemas } from '../policy/validation/record-schemas.js';
 import { errorHandler, toGatewayError } from './errors.js';
 import { cors } from './cors.js';
-import { forwardToOwner } from './consumer-forwarding.js';
+import { forwardToOwner, instanceRoutesOf } from './consumer-forwarding.js';
+import { requestTargetGuard } from './request-target.js';
+import { bodyDeadline } from './body-deadline.js';
+import { RouteTable } from '../core/route-table.js';
 import { makeOperation } from './operation.js';
 import { docsRoutes } from './routes/docs.js';
 import { healthRoutes, metricsRoutes } from './routes/health.js';
@@ -55,15 +59,23 @@ export function createApp(deps: AppDeps): GatewayApp {
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
-  app.set('trust proxy', config.http.trustProxy);
+  // Routing is case-sensitive, as Confluent's: `/TOPICS/x` is a 404, not a produce that skips its limits.
+  app.set('case sensitive routing', true);
+  // TRUST_PROXY=true trusts one hop (never a client-chosen leftmost X-Forwarded-For entry).
+  app.set('trust proxy', config.http.trustProxy === true ? 1 : config.http.trustProxy);
   const { ops, security } = deps;
   // Operability first: request ids, logs, metrics and shutdown tracking see every request, and
   // probes, metrics and docs answer before authentication and rate limits.
   const headers = securityHeaders();
   const observe = observeRequests({ logger, metrics: ops.metrics, inFlight: ops.inFlight });
-  app.use(headers, observe);
+  // Before anything reads the path: one unambiguous origin-form path, or 400.
+  const target = requestTargetGuard();
+  app.use(headers, observe, target);
   app.use(healthRoutes(ops.readiness));
-  if (ops.serveMetrics) app.use(metricsRoutes(ops.metrics));
+  // /metrics names every topic: with authentication on it is served only to authenticated callers
+  // (after the door below); METRICS_PORT serves it on a separate management listener instead.
+  const metricsNeedAuth = config.security.auth.methods.length > 0;
+  if (ops.serveMetrics && !metricsNeedAuth) app.use(metricsRoutes(ops.metrics));
   app.use(docsRoutes({ publicUrl: config.http.publicUrl }));
   // What every API request passes before its route, in order (the produce fast lane runs the same):
   // CORS; security at the door before any body is read (authentication that fails closed, rate
@@ -72,9 +84,12 @@ export function createApp(deps: AppDeps): GatewayApp {
   const beforeRoutes: RequestHandler[] = [];
   if (config.security.corsOrigins.length > 0) beforeRoutes.push(cors(config.security.corsOrigins));
   if (security !== undefined) beforeRoutes.push(...security.door);
+  beforeRoutes.push(bodyDeadline(config.http.bodyTimeoutMs));
   beforeRoutes.push(express.raw({ type: () => true, limit: config.http.maxBodyBytes }));
+  if (security !== undefined) beforeRoutes.push(...security.afterBody);
   if (config.observability.tracingEnabled) beforeRoutes.push(traceContext());
   for (const handler of beforeRoutes) app.use(handler);
+  if (ops.serveMetrics && metricsNeedAuth) app.use(metricsRoutes(ops.metrics));
   const authz = security?.authorizer.enabled ? security.authorizer.hooks() : undefined;
 
   const operation = makeOperation(validator);
@@ -98,6 +113,10 @@ export function createApp(deps: AppDeps): GatewayApp {
     limits: config.produce,
     authorize: authz?.authorizeProduce,
     admit: security?.admitProduce,
+    principalHeader:
+      config.security.recordPrincipalHeader === undefined
+        ? undefined
+        : principalStamp(config.security.recordPrincipalHeader),
     onProduced: (topic, records, bytes) => ops.metrics.produced(topic, records, bytes),
   });
   app.use(produceRoutes(produce));
@@ -114,6 +133,12 @@ export function createApp(deps: AppDeps): GatewayApp {
         nodeId: c.nodeId,
         logger,
         timeoutMs: c.joinTimeoutMs + 300_000 + 10_000,
+        routes: instanceRoutesOf(validator.document),
+        proof: security?.peerProof,
+        tls:
+          config.security.tls === undefined
+            ? undefined
+            : { ca: config.security.tls.ca, cert: config.security.tls.cert, key: config.security.tls.key },
       }),
     );
     app.use(
@@ -125,6 +150,8 @@ export function createApp(deps: AppDeps): GatewayApp {
         strictMediaTypes: config.http.strictMediaTypes,
         publicUrl: config.http.publicUrl,
         trustProxy: config.http.trustProxy,
+        publicHosts: config.http.publicHosts,
+        logger,
         limits: { requestTimeoutMs: c.requestTimeoutMs, maxFetchBytes: c.maxFetchBytes },
         authorizeGroup: authz?.authorizeGroup,
         authorizeTopics: authz?.authorizeTopics,
@@ -136,12 +163,12 @@ export function createApp(deps: AppDeps): GatewayApp {
   const onError: ErrorRequestHandler[] = [
     countValidationFailures(ops.metrics, (err) => toGatewayError(err, config.http.maxBodyBytes)),
     errorHandler(config.http.maxBodyBytes, (err, req: Request) =>
-      logger.error({ err, method: req.method, url: req.originalUrl }, 'unexpected error'),
+      logger.error({ err, method: req.method, path: req.path }, 'unexpected error'),
     ),
   ];
   for (const handler of onError) app.use(handler);
   const { listener, serverOptions } = withFastLane(app, {
-    before: [headers, observe, ...beforeRoutes],
+    before: [headers, observe, target, ...beforeRoutes],
     ...produce,
     onError,
   });
@@ -150,12 +177,8 @@ export function createApp(deps: AppDeps): GatewayApp {
 
 /** Unknown path → 404 `HTTP 404 Not Found`; known path, other method → 405 (as Confluent). */
 function notFoundOrMethodNotAllowed(document: Record<string, unknown>): RequestHandler {
-  const routes = Object.entries((document.paths ?? {}) as Record<string, Record<string, unknown>>).map(([p, item]) => ({
-    pattern: new RegExp(`^${p.replace(/\{[^}]+\}/g, '[^/]+')}/?$`),
-    methods: Object.keys(item).filter((m) => m !== 'parameters'),
-  }));
+  const routes = new RouteTable(document);
   return (req, _res, next) => {
-    const route = routes.find((r) => r.pattern.test(req.path));
-    next(route === undefined ? Errors.notFound() : Errors.methodNotAllowed());
+    next(routes.match(req.path) === undefined ? Errors.notFound() : Errors.methodNotAllowed());
   };
 }

@@ -1,32 +1,31 @@
 /**
  * Scale-out without sticky sessions: a request for a consumer instance that lives on another
- * replica is forwarded there (method, path, headers including Authorization, body) and its answer
- * relayed, instead of a silent 40403. The owner is read from the generated name
- * (`rest-consumer-<nodeId>-<uuid>`); for client-chosen names every peer is asked in turn (a
- * replica that does not hold the instance answers 40403 without side effects). A marker header
- * stops a forwarded request from being forwarded again.
+ * replica is forwarded there and its answer relayed, instead of a silent 40403. The owner is read
+ * from the generated name (`rest-consumer-<nodeId>-<uuid>`); for client-chosen names every peer is
+ * asked in turn (a replica that does not hold the instance answers 40403 without side effects).
+ *
+ * What is forwarded is rebuilt, never copied: the destination is the configured origin of the
+ * owning replica, the path is rebuilt from the validated route parameters and one of the
+ * contract's instance sub-resources, and only the query parameters the contract declares for it
+ * travel along. The caller has been authenticated here already; with PEER_SECRET the request is
+ * signed so the owner can trust who the caller is (policy/auth/peer-proof.ts).
  */
 import http from 'node:http';
 import https from 'node:https';
 import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
-import type { ConsumerDirectory, ConsumerService } from '../core/ports.js';
+import type { ConsumerDirectory, ConsumerService, Peer } from '../core/ports.js';
+import { PEER_HEADERS, type PeerProof } from '../policy/auth/peer-proof.js';
+import { identityOf } from '../policy/identity.js';
 
-export const FORWARDED_BY = 'x-kafka-rest-forwarded-by';
+export const FORWARDED_BY = PEER_HEADERS.from;
+const INSTANCE_PATH = '/consumers/{group}/instances/{instance}';
 
 const GENERATED = /^rest-consumer-([A-Za-z0-9_]{1,32})-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'host',
-  'content-length',
-]);
+/** Request headers that describe the caller's request to the owner; nothing else is passed on. */
+const PASSED_ON = ['accept', 'content-type', 'authorization', 'x-api-key', 'x-request-id', 'traceparent', 'tracestate'];
+/** Answer headers relayed back to the caller. */
+const RELAYED = ['content-type', 'retry-after', 'www-authenticate', 'allow', 'ratelimit', 'ratelimit-policy', 'vary'];
 
 /** Peers from PEER_URLS (node id → base URL). */
 export class StaticConsumerDirectory implements ConsumerDirectory {
@@ -35,18 +34,36 @@ export class StaticConsumerDirectory implements ConsumerDirectory {
     private readonly peers: Record<string, string>,
   ) {}
 
-  candidates(_group: string, instance: string): string[] {
+  candidates(_group: string, instance: string): Peer[] {
     const m = GENERATED.exec(instance);
     if (m !== null) {
       const owner = m[1]!;
       if (owner === this.nodeId) return [];
       const url = this.peers[owner];
-      return url === undefined ? [] : [url];
+      return url === undefined ? [] : [{ nodeId: owner, url }];
     }
     return Object.entries(this.peers)
       .filter(([id]) => id !== this.nodeId)
-      .map(([, url]) => url);
+      .map(([nodeId, url]) => ({ nodeId, url }));
   }
+}
+
+/**
+ * The instance sub-resources of the contract (`''`, `/records`, `/positions/beginning`, …), each with
+ * the query parameters it declares: the only shapes a forwarded request can take.
+ */
+export function instanceRoutesOf(document: Record<string, unknown>): Map<string, Set<string>> {
+  const routes = new Map<string, Set<string>>();
+  for (const [path, item] of Object.entries((document.paths ?? {}) as Record<string, Record<string, unknown>>)) {
+    if (!path.startsWith(INSTANCE_PATH)) continue;
+    const query = new Set<string>();
+    for (const op of Object.values(item)) {
+      for (const p of ((op as { parameters?: unknown[] }).parameters ?? []) as Array<{ in?: string; name?: string }>)
+        if (p.in === 'query' && typeof p.name === 'string') query.add(p.name);
+    }
+    routes.set(path.slice(INSTANCE_PATH.length), query);
+  }
+  return routes;
 }
 
 export interface ForwardingOptions {
@@ -56,18 +73,49 @@ export interface ForwardingOptions {
   logger: Logger;
   /** Upper bound on a forwarded request (a fetch may long-poll at the owner). */
   timeoutMs: number;
+  /** From instanceRoutesOf(openapi document). */
+  routes: Map<string, Set<string>>;
+  /** Signs forwarded requests (PEER_SECRET); without it the owner re-authenticates from the headers. */
+  proof?: PeerProof;
+  /** TLS to https peers: the CA that signs them (TLS_CA_FILE) and the certificate to present. */
+  tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer };
 }
 
-/** Mount at `/consumers/:group/instances/:instance`. */
+/** Mount at `/consumers/:group/instances/:instance` (after authentication). */
 export function forwardToOwner(options: ForwardingOptions): RequestHandler {
+  const agents = {
+    http: new http.Agent({ keepAlive: true }),
+    https: new https.Agent({ keepAlive: true, ca: options.tls?.ca, cert: options.tls?.cert, key: options.tls?.key }),
+  };
   return (req, res, next) => {
     const group = req.params.group as string;
     const instance = req.params.instance as string;
     if (options.consumers.has(group, instance) || req.headers[FORWARDED_BY] !== undefined) return next();
+    const target = rebuiltTarget(req, group, instance, options.routes);
+    if (target === undefined) return next();
     const candidates = options.directory.candidates(group, instance);
     if (candidates.length === 0) return next();
-    forward(req, res, candidates, options).then((done) => (done ? undefined : next()), next);
+    forward(req, res, target, candidates, options, agents).then((done) => (done ? undefined : next()), next);
   };
+}
+
+/** `/consumers/<group>/instances/<instance><sub-resource>?<declared params>`, or undefined. */
+function rebuiltTarget(
+  req: Request,
+  group: string,
+  instance: string,
+  routes: Map<string, Set<string>>,
+): string | undefined {
+  const sub = req.path === '/' ? '' : req.path.replace(/\/$/, '');
+  const allowed = routes.get(sub);
+  if (allowed === undefined) return undefined;
+  const q = req.originalUrl.indexOf('?');
+  const query = new URLSearchParams();
+  if (q >= 0) {
+    for (const [k, v] of new URLSearchParams(req.originalUrl.slice(q + 1))) if (allowed.has(k)) query.append(k, v);
+  }
+  const search = query.size > 0 ? `?${query.toString()}` : '';
+  return `/consumers/${encodeURIComponent(group)}/instances/${encodeURIComponent(instance)}${sub}${search}`;
 }
 
 interface Relayed {
@@ -77,52 +125,89 @@ interface Relayed {
 }
 
 /** True when a peer's answer was relayed; false when no peer holds the instance. */
-async function forward(req: Request, res: Response, peers: string[], options: ForwardingOptions): Promise<boolean> {
+async function forward(
+  req: Request,
+  res: Response,
+  target: string,
+  peers: Peer[],
+  options: ForwardingOptions,
+  agents: Agents,
+): Promise<boolean> {
   for (const peer of peers) {
     let answer: Relayed;
     try {
-      answer = await send(req, peer, options);
+      answer = await send(req, target, peer, options, agents);
     } catch (err) {
       // An unreachable owner took its instances with it: the caller gets 40403 like any lost instance.
-      options.logger.warn({ err, peer, url: req.originalUrl }, 'forwarding to the owning replica failed');
+      options.logger.warn({ err, peer: peer.nodeId }, 'forwarding to the owning replica failed');
       continue;
     }
     if (answer.status === 404 && isInstanceNotFound(answer.body)) continue;
     res.status(answer.status);
-    for (const [k, v] of Object.entries(answer.headers)) {
-      if (v !== undefined && !HOP_BY_HOP.has(k)) res.setHeader(k, v);
+    for (const name of RELAYED) {
+      const v = answer.headers[name];
+      if (v !== undefined) res.setHeader(name, v);
     }
-    res.setHeader(FORWARDED_BY, String(answer.headers[FORWARDED_BY] ?? peer));
+    // Which replica answered, by node id (never its address).
+    res.setHeader(FORWARDED_BY, peer.nodeId);
     res.end(answer.body);
     return true;
   }
   return false;
 }
 
-function send(req: Request, peer: string, options: ForwardingOptions): Promise<Relayed> {
-  const target = new URL(req.originalUrl, `${peer}/`);
+interface Agents {
+  http: http.Agent;
+  https: https.Agent;
+}
+
+function send(req: Request, target: string, peer: Peer, options: ForwardingOptions, agents: Agents): Promise<Relayed> {
+  // The peer's configured origin and base path; the target can only add to the path.
+  const base = new URL(peer.url);
+  const url = new URL(base.origin);
+  const q = target.indexOf('?');
+  url.pathname = base.pathname.replace(/\/+$/, '') + (q < 0 ? target : target.slice(0, q));
+  if (q >= 0) url.search = target.slice(q);
   const headers: http.OutgoingHttpHeaders = {};
-  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
-  const body = Buffer.isBuffer(req.body) ? req.body : undefined;
+  for (const name of PASSED_ON) {
+    const v = req.headers[name];
+    if (v !== undefined) headers[name] = v;
+  }
+  const body = Buffer.isBuffer(req.body) && req.body.length > 0 ? req.body : undefined;
   if (body !== undefined) headers['content-length'] = body.length;
   headers[FORWARDED_BY] = options.nodeId;
+  if (options.proof !== undefined)
+    Object.assign(
+      headers,
+      options.proof.sign({
+        method: req.method,
+        target,
+        from: options.nodeId,
+        identity: identityOf(req.res!),
+        body,
+      }),
+    );
   headers['x-forwarded-for'] = [req.headers['x-forwarded-for'], req.socket.remoteAddress].filter(Boolean).join(', ');
-  const client = target.protocol === 'https:' ? https : http;
+  const secure = url.protocol === 'https:';
   return new Promise<Relayed>((resolve, reject) => {
-    const out = client.request(target, { method: req.method, headers, timeout: options.timeoutMs }, (answer) => {
-      const chunks: Buffer[] = [];
-      answer.on('data', (c: Buffer) => chunks.push(c));
-      answer.on('end', () =>
-        resolve({ status: answer.statusCode ?? 502, headers: answer.headers, body: Buffer.concat(chunks) }),
-      );
-      answer.on('error', reject);
-    });
+    const out = (secure ? https : http).request(
+      url,
+      { method: req.method, headers, timeout: options.timeoutMs, agent: secure ? agents.https : agents.http },
+      (answer) => {
+        const chunks: Buffer[] = [];
+        answer.on('data', (c: Buffer) => chunks.push(c));
+        answer.on('end', () =>
+          resolve({ status: answer.statusCode ?? 502, headers: answer.headers, body: Buffer.concat(chunks) }),
+        );
+        answer.on('error', reject);
+      },
+    );
     // A client that gives up (e.g. on a long poll) cancels the forwarded request too, so the owner
     // does not count records as returned that nobody will receive.
     req.res?.once('close', () => {
       if (!req.res?.writableFinished) out.destroy(new Error('client went away'));
     });
-    out.on('timeout', () => out.destroy(new Error(`no answer from ${peer} within ${options.timeoutMs} ms`)));
+    out.on('timeout', () => out.destroy(new Error(`no answer from ${peer.nodeId} within ${options.timeoutMs} ms`)));
     out.on('error', reject);
     out.end(body);
   });

@@ -32,3 +32,8 @@ export function clientKey(req: Request, res: Response): string {
   const identity = identityOf(res);
   return identity.kind === 'anonymous' ? `ip:${ipKeyGenerator(req.ip ?? 'unknown')}` : identity.id;
 }
+
+/** RECORD_PRINCIPAL_HEADER: a record header naming the request's authenticated caller. */
+export function principalStamp(header: string): (req: Request) => { key: string; value: Buffer } {
+  return (req) => ({ key: header, value: Buffer.from(identityOf(req.res!).id, 'utf8') });
+}

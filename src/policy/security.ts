@@ -7,20 +7,39 @@ import type { Request, RequestHandler } from 'express';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
-import { Authenticator, authenticationMiddleware } from './auth/middleware.js';
+import type { RouteTable } from '../core/route-table.js';
+import {
+  Authenticator,
+  authenticationMiddleware,
+  isVerifiedPeerHop,
+  peerBodyCheck,
+  peerHopMiddleware,
+} from './auth/middleware.js';
+import { PeerProof } from './auth/peer-proof.js';
 import { Authorizer } from './authz/authorizer.js';
+import { authorizeAtDoor } from './authz/door.js';
+import { rememberRoute } from './limits/classify.js';
 import { MemoryQuotaCounter, RedisQuotaCounter, produceQuota } from './limits/quotas.js';
 import { rateLimiters } from './limits/rate-limits.js';
 import { createRedis, redisReadinessCheck } from './limits/redis.js';
 import { produceShedding, type InFlight } from './limits/shedding.js';
 
 /** Probes stay reachable without credentials and are never throttled. */
-export const EXEMPT_PATHS = new Set(['/healthz', '/readyz', '/livez', '/metrics']);
+export const EXEMPT_PATHS = new Set(['/healthz', '/readyz']);
 const isExempt = (req: Request) => EXEMPT_PATHS.has(req.path);
+/** Scrapes are not throttled (with authentication on, /metrics on the API port needs a credential). */
+const isUnthrottled = (req: Request) => isExempt(req) || req.path === '/metrics';
 
 export interface Security {
-  /** Middleware for before the body is read: authentication, rate limits, shedding. */
+  /**
+   * Middleware for before the body is read, in order: the matched route, a sibling's proof,
+   * authentication, authorization from the route, rate limits, shedding.
+   */
   door: RequestHandler[];
+  /** Middleware for right after the body is read (a proved hop's body digest). */
+  afterBody: RequestHandler[];
+  /** Signs requests forwarded to sibling replicas (PEER_SECRET), undefined without a secret. */
+  peerProof?: PeerProof;
   authorizer: Authorizer;
   /** Produce quota (records/bytes per second), for the produce route's admit hook. */
   admitProduce?: (req: Request, topic: string, records: number, bytes: number) => Promise<void>;
@@ -31,32 +50,46 @@ export interface Security {
   close(): Promise<void>;
 }
 
-export function createSecurity(config: Config, logger: Logger): Security {
+export function createSecurity(config: Config, logger: Logger, routes: RouteTable): Security {
   const sec = config.security;
+  const { peerSecret } = config.consumers;
+  const peerProof = peerSecret === undefined ? undefined : new PeerProof(peerSecret);
   const authenticator = new Authenticator(sec.auth);
   const authorizer = new Authorizer(sec.policy);
   const redis = sec.limits.redisUrl === undefined ? undefined : createRedis(sec.limits.redisUrl, logger);
 
   logStance(config, logger);
 
+  // Probes are never throttled; a sibling's proved hop was metered where it entered.
   const skipExempt =
     (handler: RequestHandler): RequestHandler =>
     (req, res, next) =>
-      isExempt(req) ? next() : handler(req, res, next);
+      isUnthrottled(req) || isVerifiedPeerHop(res) ? next() : handler(req, res, next);
   const shedding = produceShedding({
     maxRequests: sec.limits.maxInFlightProduceRequests,
     maxBytes: sec.limits.maxInFlightProduceBytes,
     maxPerClient: sec.limits.maxInFlightProducePerClient,
+    maxBytesPerClient: sec.limits.maxInFlightProduceBytesPerClient,
     maxBodyBytes: config.http.maxBodyBytes,
   });
-  const door: RequestHandler[] = [];
+  const remember = rememberRoute(routes);
+  const door: RequestHandler[] = [
+    (req, res, next) => {
+      remember(req, res);
+      next();
+    },
+  ];
+  if (peerProof !== undefined) door.push(peerHopMiddleware(peerProof, logger));
   if (authenticator.enabled) door.push(authenticationMiddleware(authenticator, isExempt, logger));
+  if (authorizer.enabled) door.push(authorizeAtDoor(authorizer));
   door.push(...rateLimiters(sec.limits, redis).map(skipExempt));
   door.push(shedding.middleware);
 
   const quotas = sec.limits.recordsPerSecond > 0 || sec.limits.bytesPerSecond > 0;
   return {
     door,
+    afterBody: peerProof === undefined ? [] : [peerBodyCheck()],
+    peerProof,
     authorizer,
     admitProduce: quotas
       ? produceQuota(redis === undefined ? new MemoryQuotaCounter() : new RedisQuotaCounter(redis), sec.limits)
@@ -97,4 +130,15 @@ function logStance(config: Config, logger: Logger): void {
   else logger.info({ policy: policy.source, rules: policy.rules.length }, 'authorization policy loaded');
   if (tls !== undefined) logger.info({ clientAuth: tls.clientAuth }, 'HTTPS on');
   if (limits.redisUrl !== undefined) logger.info('rate-limit counters in Redis (shared by every replica)');
+  if (config.http.trustProxy === true)
+    logger.warn(
+      'TRUST_PROXY=true trusts one proxy hop: the address that hop reports is the client address used for limits. ' +
+        'Prefer the proxy addresses (TRUST_PROXY=10.0.0.5) so no other caller can choose its own address.',
+    );
+  const { peers, peerSecret } = config.consumers;
+  if (Object.keys(peers).length > 0 && peerSecret === undefined)
+    logger.warn(
+      'PEER_URLS without PEER_SECRET: forwarded requests are authenticated again from their headers, so ' +
+        'callers identified by a client certificate cannot use an instance through another replica',
+    );
 }

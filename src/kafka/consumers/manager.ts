@@ -19,6 +19,8 @@ export interface ConsumerManagerOptions {
   clientId: string;
   instanceTimeoutMs: number;
   maxInstances: number;
+  /** Instances one caller (capKey) may hold here, so nobody can take them all. */
+  maxInstancesPerClient: number;
   maxBufferBytes: number;
   joinTimeoutMs: number;
   autoCommitIntervalMs: number;
@@ -30,6 +32,9 @@ export interface ConsumerManagerOptions {
 
 export class KafkaConsumerManager implements ConsumerService {
   private readonly instances = new Map<string, KafkaConsumerInstance>();
+  /** Instances held per cap key, and each instance's key (released when it is removed). */
+  private readonly perClient = new Map<string, number>();
+  private readonly capKeys = new WeakMap<KafkaConsumerInstance, string>();
   private readonly offsets: GroupOffsets;
   private readonly sweeper: NodeJS.Timeout;
   private closing: Promise<void> | undefined;
@@ -51,11 +56,26 @@ export class KafkaConsumerManager implements ConsumerService {
     return `rest-consumer-${this.options.nodeId}-${randomUUID()}`;
   }
 
-  async create(group: string, settings: ConsumerSettings, owner: string, name?: string): Promise<ConsumerInstance> {
+  async create(
+    group: string,
+    settings: ConsumerSettings,
+    owner: string,
+    name?: string,
+    capKey: string = owner,
+  ): Promise<ConsumerInstance> {
     if (this.closing !== undefined) throw new GatewayError(503, 'The gateway is shutting down.');
     const instanceName = name ?? this.generateName();
     const key = keyOf(group, instanceName);
     if (this.instances.has(key)) throw Errors.consumerAlreadyExists();
+    const mine = this.perClient.get(capKey) ?? 0;
+    if (mine >= this.options.maxInstancesPerClient) {
+      throw new GatewayError(
+        429,
+        `Too many consumer instances for this caller: it already holds ${mine}, the per-caller limit ` +
+          `(MAX_CONSUMER_INSTANCES_PER_CLIENT=${this.options.maxInstancesPerClient}). Delete instances you no longer use.`,
+        { retryAfterSeconds: Math.max(1, Math.ceil(this.secondsUntilNextExpiry())) },
+      );
+    }
     if (this.instances.size >= this.options.maxInstances) {
       throw new GatewayError(
         429,
@@ -73,6 +93,8 @@ export class KafkaConsumerManager implements ConsumerService {
       partitionCount: this.options.partitionCount,
     });
     this.instances.set(key, instance);
+    this.perClient.set(capKey, mine + 1);
+    this.capKeys.set(instance, capKey);
     return instance;
   }
 
@@ -90,7 +112,7 @@ export class KafkaConsumerManager implements ConsumerService {
 
   async delete(group: string, name: string, owner: string): Promise<void> {
     const instance = this.get(group, name, owner);
-    this.instances.delete(keyOf(group, name));
+    this.remove(keyOf(group, name), instance);
     await instance.close();
   }
 
@@ -110,7 +132,7 @@ export class KafkaConsumerManager implements ConsumerService {
     const expired: KafkaConsumerInstance[] = [];
     for (const [key, instance] of this.instances) {
       if (instance.busy === 0 && now - instance.lastUsed > this.options.instanceTimeoutMs) {
-        this.instances.delete(key);
+        this.remove(key, instance);
         expired.push(instance);
       } else {
         void instance.autoCommitIfDue(now, this.options.autoCommitIntervalMs);
@@ -118,6 +140,15 @@ export class KafkaConsumerManager implements ConsumerService {
     }
     if (expired.length > 0) this.options.logger.info({ count: expired.length }, 'expired idle consumer instances');
     await Promise.allSettled(expired.map((i) => i.close()));
+  }
+
+  private remove(key: string, instance: KafkaConsumerInstance): void {
+    this.instances.delete(key);
+    const capKey = this.capKeys.get(instance);
+    if (capKey === undefined) return;
+    const left = (this.perClient.get(capKey) ?? 1) - 1;
+    if (left <= 0) this.perClient.delete(capKey);
+    else this.perClient.set(capKey, left);
   }
 
   private secondsUntilNextExpiry(): number {

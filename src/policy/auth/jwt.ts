@@ -48,6 +48,14 @@ export class JwtVerifier {
     }
     if (decoded === null || typeof decoded.payload !== 'object')
       throw new AuthFailure('The access token is malformed.', 'invalid_token');
+    // RFC 7515 §4.1.11: a token whose `crit` names extensions must be refused unless every one is
+    // understood, and this verifier understands none.
+    const crit = (decoded.header as { crit?: unknown }).crit;
+    if (crit !== undefined)
+      throw new AuthFailure(
+        'The access token has critical header extensions (crit) that are not understood.',
+        'invalid_token',
+      );
     const alg = decoded.header.alg;
     if (!(this.config.algorithms as string[]).includes(alg))
       throw new AuthFailure(`The access token's algorithm ${JSON.stringify(alg)} is not accepted.`, 'invalid_token');
@@ -60,6 +68,7 @@ export class JwtVerifier {
         issuer: this.config.issuer,
         audience: this.config.audience as [string, ...string[]],
         clockTolerance: this.config.clockToleranceSeconds,
+        ...(this.config.maxTokenAgeSeconds === undefined ? {} : { maxAge: this.config.maxTokenAgeSeconds }),
       }) as jwt.JwtPayload;
     } catch (err) {
       throw new AuthFailure(describe(err), 'invalid_token');
@@ -89,7 +98,11 @@ export class JwtVerifier {
 }
 
 function describe(err: unknown): string {
-  if (err instanceof jwt.TokenExpiredError) return 'The access token expired.';
+  if (err instanceof jwt.TokenExpiredError)
+    return /maxAge/.test(err.message)
+      ? 'The access token is older than this gateway accepts.'
+      : 'The access token expired.';
+  if (/iat required when maxAge/.test((err as Error).message ?? '')) return 'The access token has no issue time (iat).';
   if (err instanceof jwt.NotBeforeError) return 'The access token is not valid yet.';
   const message = (err as Error).message ?? '';
   if (/signature/i.test(message)) return 'The access token signature is invalid.';

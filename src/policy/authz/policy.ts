@@ -85,7 +85,11 @@ function claimValues(v: unknown): string[] {
 /** A pattern after substitution: globs (from the policy) interleaved with literals (caller values). */
 type Piece = { glob: string } | { literal: string };
 
-/** Replaces `{name}`, `{id}`, `{claims.X}`; undefined when a value is missing (pattern matches nothing). */
+/**
+ * Replaces `{name}`, `{id}`, `{claims.X}`; undefined (the pattern matches nothing) when a value is
+ * missing, or when a value containing the separator `.` is followed by a glob: `tenant.{t}.*` must
+ * not let tenant `a.b` reach into `tenant.a.…`, nor tenant `a` into `a.b`'s space.
+ */
 function expand(pattern: string, identity: Identity): Piece[] | undefined {
   const pieces: Piece[] = [];
   let last = 0;
@@ -97,8 +101,10 @@ function expand(pattern: string, identity: Identity): Piece[] | undefined {
     else if (key === 'id') value = identity.id;
     else value = identity.claims?.[key.slice('claims.'.length)];
     if (typeof value !== 'string' && typeof value !== 'number') return undefined;
-    if (String(value) === '') return undefined;
-    pieces.push({ literal: String(value) });
+    const text = String(value);
+    if (text === '') return undefined;
+    if (text.includes('.') && /[*?]/.test(pattern.slice(m.index + m[0].length))) return undefined;
+    pieces.push({ literal: text });
     last = m.index + m[0].length;
   }
   pieces.push({ glob: pattern.slice(last) });
@@ -107,18 +113,28 @@ function expand(pattern: string, identity: Identity): Piece[] | undefined {
 
 const cache = new Map<string, RegExp>();
 
+/**
+ * Glob semantics, on dot-separated names: `*` is any run of characters within one segment, `?`
+ * one character other than `.`, `**` anything (across segments). A pattern that is only `*` means
+ * every name, as in Kafka's ACLs.
+ */
+function globSource(glob: string, whole: boolean): string {
+  if (whole && glob === '*') return '.*';
+  return glob
+    .split('**')
+    .map((part) =>
+      part
+        .split('*')
+        .map((s) => s.split('?').map(escape).join('[^.]'))
+        .join('[^.]*'),
+    )
+    .join('.*');
+}
+
 function globMatches(pieces: Piece[] | undefined, name: string): boolean {
   if (pieces === undefined) return false;
-  const source = pieces
-    .map((p) =>
-      'literal' in p
-        ? escape(p.literal)
-        : p.glob
-            .split('*')
-            .map((s) => s.split('?').map(escape).join('.'))
-            .join('.*'),
-    )
-    .join('');
+  const whole = pieces.length === 1;
+  const source = pieces.map((p) => ('literal' in p ? escape(p.literal) : globSource(p.glob, whole))).join('');
   let re = cache.get(source);
   if (re === undefined) {
     re = new RegExp(`^${source}$`, 's');

@@ -1,24 +1,36 @@
-/** Which limit family a request belongs to, read from the path before routing. */
-import type { Request } from 'express';
+/**
+ * Which limit family a request belongs to and which topic it produces to, read from the route the
+ * contract's table matched (core/route-table.ts) before the body is read — the same route the
+ * router will run, so no spelling of a path can reach a handler while dodging its limits.
+ */
+import type { Request, Response } from 'express';
+import type { MatchedRoute, RouteTable } from '../../core/route-table.js';
 
 export type Family = 'produce' | 'consume' | 'metadata';
 
-const PRODUCE = /^\/topics\/([^/]+)(?:\/partitions\/[^/]+)?\/?$/;
+const PRODUCE_TEMPLATES = new Set(['/topics/{topic}', '/topics/{topic}/partitions/{partition}']);
+
+/** Door middleware's first step: remembers the matched route for everything after it. */
+export function rememberRoute(table: RouteTable): (req: Request, res: Response) => MatchedRoute | undefined {
+  return (req, res) => {
+    if (!('route' in res.locals)) res.locals.route = table.match(req.path);
+    return res.locals.route as MatchedRoute | undefined;
+  };
+}
+
+export function routeOf(req: Request): MatchedRoute | undefined {
+  return req.res?.locals.route as MatchedRoute | undefined;
+}
 
 export function familyOf(req: Request): Family {
-  if (req.method === 'POST' && PRODUCE.test(req.path)) return 'produce';
-  if (req.path.startsWith('/consumers/')) return 'consume';
+  const route = routeOf(req);
+  if (route === undefined) return 'metadata';
+  if (req.method === 'POST' && PRODUCE_TEMPLATES.has(route.template)) return 'produce';
+  if (route.template.startsWith('/consumers/')) return 'consume';
   return 'metadata';
 }
 
 /** The topic a produce request targets, or undefined. */
 export function produceTopic(req: Request): string | undefined {
-  if (req.method !== 'POST') return undefined;
-  const m = PRODUCE.exec(req.path);
-  if (m === null) return undefined;
-  try {
-    return decodeURIComponent(m[1]!);
-  } catch {
-    return m[1];
-  }
+  return familyOf(req) === 'produce' ? routeOf(req)!.params.topic : undefined;
 }

@@ -3,7 +3,7 @@
  * flight, overall and per caller. Beyond it the request is answered 503 with Retry-After at once,
  * before its body is read, so a surge costs neither memory nor Kafka capacity and the queue of
  * work in the gateway stays bounded. The per-caller cap keeps one flooding client from using up
- * the room that well-behaved clients need.
+ * the room that well-behaved clients need, in requests and in declared bytes.
  */
 import type { RequestHandler } from 'express';
 import { familyOf } from './classify.js';
@@ -15,6 +15,8 @@ export interface SheddingOptions {
   maxBytes: number;
   /** 0 = no per-caller cap. */
   maxPerClient: number;
+  /** Declared body bytes one caller may have in flight (0 = no per-caller byte cap). */
+  maxBytesPerClient: number;
   /** Bytes assumed for a body of unknown length (chunked): the largest allowed body. */
   maxBodyBytes: number;
 }
@@ -29,19 +31,21 @@ export function produceShedding(options: SheddingOptions): { middleware: Request
   let requests = 0;
   let bytes = 0;
   let shed = 0;
-  const perClient = new Map<string, number>();
+  const perClient = new Map<string, { requests: number; bytes: number }>();
 
   const middleware: RequestHandler = (req, res, next) => {
     if (familyOf(req) !== 'produce') return next();
+    // A body that may never arrive holds its share until the body deadline (BODY_TIMEOUT_MS) ends it.
     const declared = Number(req.headers['content-length']);
     const cost =
       Number.isFinite(declared) && declared >= 0 ? Math.min(declared, options.maxBodyBytes) : options.maxBodyBytes;
     const key = clientKey(req, res);
-    const mine = perClient.get(key) ?? 0;
+    const mine = perClient.get(key) ?? { requests: 0, bytes: 0 };
     if (
       requests >= options.maxRequests ||
       (requests > 0 && bytes + cost > options.maxBytes) ||
-      (options.maxPerClient > 0 && mine >= options.maxPerClient)
+      (options.maxPerClient > 0 && mine.requests >= options.maxPerClient) ||
+      (options.maxBytesPerClient > 0 && mine.requests > 0 && mine.bytes + cost > options.maxBytesPerClient)
     ) {
       shed++;
       // The unread body is not wanted: close the connection after the answer instead of draining it.
@@ -50,16 +54,18 @@ export function produceShedding(options: SheddingOptions): { middleware: Request
     }
     requests++;
     bytes += cost;
-    perClient.set(key, mine + 1);
+    mine.requests++;
+    mine.bytes += cost;
+    perClient.set(key, mine);
     let released = false;
     const release = () => {
       if (released) return;
       released = true;
       requests--;
       bytes -= cost;
-      const left = (perClient.get(key) ?? 1) - 1;
-      if (left <= 0) perClient.delete(key);
-      else perClient.set(key, left);
+      mine.requests--;
+      mine.bytes -= cost;
+      if (mine.requests <= 0) perClient.delete(key);
     };
     res.once('finish', release);
     res.once('close', release);

@@ -1,0 +1,40 @@
+/**
+ * Connection limits for the listening servers: a global cap below the process's file-descriptor
+ * limit, a cap per client address, and timeouts for headers that never finish and idle
+ * keep-alive sockets. Twenty thousand idle sockets from one host then cost that host its extra
+ * connections, not everyone their service.
+ */
+import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
+import type { ConnectionLimits } from '../config/config.js';
+
+export function limitConnections(server: Server, limits: ConnectionLimits): void {
+  server.headersTimeout = limits.headersTimeoutMs;
+  // node checks header and request deadlines on this period (default 30 s: too coarse for short timeouts).
+  (server as Server & { connectionsCheckingInterval?: number }).connectionsCheckingInterval = Math.min(
+    1_000,
+    limits.headersTimeoutMs,
+  );
+  server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  let open = 0;
+  const perClient = new Map<string, number>();
+  server.on('connection', (socket: Socket) => {
+    const address = socket.remoteAddress ?? 'unknown';
+    const mine = perClient.get(address) ?? 0;
+    if (
+      open >= limits.maxConnections ||
+      (limits.maxConnectionsPerClient > 0 && mine >= limits.maxConnectionsPerClient)
+    ) {
+      socket.destroy();
+      return;
+    }
+    open++;
+    perClient.set(address, mine + 1);
+    socket.once('close', () => {
+      open--;
+      const left = (perClient.get(address) ?? 1) - 1;
+      if (left <= 0) perClient.delete(address);
+      else perClient.set(address, left);
+    });
+  });
+}
