@@ -47,6 +47,19 @@ export function vendorParts(essence: string): { format?: EmbeddedFormat; version
 }
 
 /**
+ * The embedded format a vendor type names for a request body, lenient: what older Confluent
+ * versions and Karapace take. v1 and version-less types mean their v2 equivalent; a type without
+ * a format (`application/vnd.kafka.v1+json`, `application/vnd.kafka+json`) is binary, as
+ * Confluent v1's produce endpoint read it. Strict: only `{format}.v2`.
+ */
+function vendorFormat(essence: string, strict: boolean): EmbeddedFormat | undefined {
+  const vendor = vendorParts(essence);
+  if (vendor === undefined) return undefined;
+  if (vendor.version === 'v2') return vendor.format;
+  return strict ? undefined : (vendor.format ?? 'binary');
+}
+
+/**
  * The embedded format a produce request's Content-Type selects. Schema-registry formats (avro,
  * jsonschema, protobuf) are returned too: the produce route answers them (see refuseSchemaFormat).
  */
@@ -56,33 +69,47 @@ export function produceFormat(contentType: string | undefined, strict: boolean):
     if (!strict && contentType === undefined) return 'json';
     throw Errors.unsupportedMediaType();
   }
-  const vendor = vendorParts(mt.essence);
-  if (vendor?.format !== undefined && vendor.version === 'v2') return vendor.format;
+  const format = vendorFormat(mt.essence, strict);
+  if (format !== undefined) return format;
   if (!strict && mt.essence === 'application/json') return 'json';
   throw Errors.unsupportedMediaType();
 }
 
 /**
  * Request Content-Type check for non-produce endpoints that take a body (the consumer API):
- * any Kafka v2 vendor type, or (lenient) application/json. Body-less requests are never checked.
+ * any Kafka v2 vendor type, or (lenient) application/json and the v1 / version-less vendor types.
+ * Body-less requests are never checked.
  */
 export function checkControlContentType(contentType: string | undefined, strict: boolean): void {
   if (contentType === undefined) return;
   const mt = parseMediaType(contentType);
   if (mt !== undefined) {
     const vendor = vendorParts(mt.essence);
-    if (vendor !== undefined && vendor.version === 'v2') return;
+    if (vendor !== undefined && (vendor.version === 'v2' || !strict)) return;
     if (!strict && mt.essence === 'application/json') return;
   }
   throw Errors.unsupportedMediaType();
 }
 
-export function parseAccept(accept: string | undefined): MediaType[] {
+export function parseAccept(accept: string | undefined, lenient = false): MediaType[] {
   if (accept === undefined || accept.trim() === '') return [];
   return accept
     .split(',')
     .map((s) => parseMediaType(s))
-    .filter((m): m is MediaType => m !== undefined);
+    .filter((m): m is MediaType => m !== undefined)
+    .map((m) => (lenient ? asV2(m) : m));
+}
+
+/**
+ * Lenient Accept ranges: v1 and version-less vendor types stand for their v2 equivalent (a
+ * format-less one for the bare v2 type), `*\/json` for `application/json`.
+ */
+function asV2(m: MediaType): MediaType {
+  if (m.essence === '*/json') return { ...m, type: 'application', essence: 'application/json' };
+  const vendor = vendorParts(m.essence);
+  if (vendor === undefined || vendor.version === 'v2') return m;
+  const essence = vendor.format === undefined ? V2 : mediaTypeOf(vendor.format);
+  return { ...m, subtype: essence.slice('application/'.length), essence };
 }
 
 function matchQuality(range: MediaType, offered: string): number {
@@ -98,7 +125,8 @@ function matchQuality(range: MediaType, offered: string): number {
  * and the client's Accept header. No Accept means anything. Throws 406 when nothing fits.
  */
 export function negotiate(accept: string | undefined, offered: readonly string[]): string {
-  const ranges = parseAccept(accept);
+  // Lenient offers are the ones that include plain JSON (v2Offers, consumerOffers, negotiateFetch).
+  const ranges = parseAccept(accept, offered.includes('application/json'));
   if (ranges.length === 0) return offered[0]!;
   let best: { type: string; q: number; specificity: number } | undefined;
   for (const type of offered) {

@@ -31,6 +31,8 @@ export interface OperationOptions {
   offers: readonly string[] | ((req: Request) => readonly string[]);
   /** Negotiate Accept later, inside the handler (the records fetch depends on the instance). */
   deferAccept?: boolean;
+  /** Judges the request's Content-Type before Accept, so both wrong is a 415 (as Confluent). */
+  checkContentType?: (req: Request) => void;
 }
 
 export function makeOperation(validator: OpenApiValidator) {
@@ -39,6 +41,7 @@ export function makeOperation(validator: OpenApiValidator) {
     return async (req, res) => {
       const offers = typeof options.offers === 'function' ? options.offers(req) : options.offers;
       res.locals.responseType = offers[0];
+      options.checkContentType?.(req);
       if (!options.deferAccept) res.locals.responseType = negotiate(req.headers.accept, offers);
       const params: Record<string, unknown> = { ...req.params };
       const query: Record<string, unknown> = { ...(req.query as Record<string, unknown>) };

@@ -1,12 +1,21 @@
-/** Writes JSON responses with an exact Content-Type (no charset added to vendor types). */
+/**
+ * Writes JSON responses with an exact Content-Type (no charset added to vendor types),
+ * compressed when the client accepts it and the body is large enough (compression.ts).
+ */
 import type { Response } from 'express';
+import { COMPRESSION_THRESHOLD_BYTES, endCompressed } from './compression.js';
 
 export function sendJson(res: Response, status: number, contentType: string, body: unknown): void {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   res.statusCode = status;
   res.setHeader('Content-Type', contentType);
-  res.setHeader('Content-Length', Buffer.byteLength(text));
-  res.end(text);
+  // Hot path (every produce answer): a short body goes out as the string it is.
+  if (text.length < COMPRESSION_THRESHOLD_BYTES / 3) {
+    res.setHeader('Content-Length', Buffer.byteLength(text));
+    res.end(text);
+    return;
+  }
+  endCompressed(res, Buffer.from(text));
 }
 
 export function sendNoContent(res: Response): void {

@@ -32,6 +32,10 @@ export interface ConsumerRouteDeps {
   strictMediaTypes: boolean;
   publicUrl?: string;
   trustProxy: unknown;
+  /** PUBLIC_HOSTS (see http/base-uri.ts). */
+  publicHosts?: readonly string[];
+  /** Where ignored consumer properties are reported (lenient create). */
+  logger?: { warn: (fields: object, message: string) => void };
   limits: {
     /** Server default fetch wait (CONSUMER_REQUEST_TIMEOUT_MS). */
     requestTimeoutMs: number;
@@ -75,7 +79,11 @@ export function consumerRoutes(deps: ConsumerRouteDeps): Router {
   const router = Router();
   const strict = deps.strictMediaTypes;
   const offers = consumerOffers(strict);
-  const op = deps.operation;
+  // Content-Type is judged before Accept (both wrong → 415, as Confluent); body-less requests never.
+  const checkContentType = (req: Request) => {
+    if (hasBody(req)) checkControlContentType(req.headers['content-type'], strict);
+  };
+  const op: Operation = (options, handler) => deps.operation({ checkContentType, ...options }, handler);
   const instanceOf = (req: Request, params: Record<string, unknown>): ConsumerInstance =>
     deps.consumers.get(params.group as string, params.instance as string, identityOf(req.res!).id);
 
@@ -98,11 +106,12 @@ export function consumerRoutes(deps: ConsumerRouteDeps): Router {
     op({ id: 'createConsumer', offers }, async ({ req, params }) => {
       const group = params.group as string;
       deps.authorizeGroup?.(req, group);
-      const b = body<CreateBody>(req, 'createConsumer') ?? {};
+      const raw = hasBody(req) ? jsonBody(req)!.value : undefined;
+      const b = (strict ? body<CreateBody>(req, 'createConsumer') : lenientCreateBody(req, raw)) ?? {};
       const settings = settingsFrom(b);
       const name = b.id ?? b.name;
       const instance = await deps.consumers.create(group, settings, identityOf(req.res!).id, name);
-      const base = publicBaseUrl(req, deps.publicUrl, deps.trustProxy);
+      const base = publicBaseUrl(req, deps);
       return {
         body: {
           instance_id: instance.name,
@@ -126,7 +135,19 @@ export function consumerRoutes(deps: ConsumerRouteDeps): Router {
     `${base}/subscription`,
     op({ id: 'subscribe', offers }, async ({ req, params }) => {
       const instance = instanceOf(req, params);
-      const b = required<{ topics?: string[]; topic_pattern?: string }>(req, 'subscribe');
+      let b: { topics?: string[]; topic_pattern?: string };
+      try {
+        b = required<{ topics?: string[]; topic_pattern?: string }>(req, 'subscribe');
+      } catch (err) {
+        // A body of the wrong JSON types is a 422, as Confluent's bean validation answers.
+        if (err instanceof GatewayError && err.errorCode === 400 && err.details.validationErrors !== undefined) {
+          throw Errors.unprocessable(err.message, err.details.validationErrors);
+        }
+        throw err;
+      }
+      if (b.topics !== undefined && b.topic_pattern !== undefined) {
+        throw Errors.illegalState('Subscription to topics, partitions and pattern are mutually exclusive.');
+      }
       if (b.topics !== undefined) {
         deps.authorizeTopics?.(req, b.topics);
         await instance.subscribe(b.topics);
@@ -284,8 +305,53 @@ export function consumerRoutes(deps: ConsumerRouteDeps): Router {
     }),
   );
 
+  /**
+   * Lenient create: clients written against Karapace or older Confluent send Kafka consumer
+   * properties too. Security-relevant ones are refused (42204: a client must never choose brokers,
+   * credentials or classes to load — CVE-2023-25194); any other unknown property is ignored with
+   * a logged warning; what remains is validated against openapi.yaml as usual.
+   */
+  function lenientCreateBody(req: Request, raw: unknown): CreateBody | undefined {
+    if (raw === undefined) return undefined;
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return body<CreateBody>(req, 'createConsumer');
+    const kept: Record<string, unknown> = {};
+    const ignored: string[] = [];
+    for (const [key, value] of Object.entries(raw)) {
+      if (CREATE_FIELDS.has(key)) kept[key] = value;
+      else if (REFUSED_PROPERTY.test(key)) {
+        throw Errors.invalidConsumerConfig(`${key} cannot be set by a client of this gateway`);
+      } else ignored.push(key);
+    }
+    if (ignored.length > 0) {
+      deps.logger?.warn({ group: req.params.group, ignored }, 'consumer properties ignored at create');
+    }
+    checkControlContentType(req.headers['content-type'], strict);
+    deps.validator.validateBody('createConsumer', V2, kept);
+    return kept as CreateBody;
+  }
+
   return router;
 }
+
+/** The create-request fields openapi.yaml defines. */
+const CREATE_FIELDS = new Set([
+  'name',
+  'id',
+  'format',
+  'auto.offset.reset',
+  'auto.commit.enable',
+  'fetch.min.bytes',
+  'responseMinBytes',
+  'consumer.request.timeout.ms',
+  'requestWaitMs',
+]);
+
+/**
+ * Kafka properties that pick brokers, credentials, TLS material, or classes/plugins to load:
+ * refused, never ignored quietly (a client that sends them expects them to matter).
+ */
+const REFUSED_PROPERTY =
+  /(?:^|\.)(?:bootstrap|sasl|ssl|security|interceptor|interceptors|jaas|metric\.reporters|config\.providers)(?:\.|$)|class(?:es)?$|deserializer$|^client\.dns\.lookup$/i;
 
 /** Create-request fields → settings. Only whitelisted fields exist; nothing is passed to Kafka as is. */
 export function settingsFrom(b: CreateBody): ConsumerSettings {

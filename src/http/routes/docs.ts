@@ -11,6 +11,7 @@ import path from 'node:path';
 import { Router, type Response } from 'express';
 import YAML from 'yaml';
 import { openapiPath } from '../../policy/validation/openapi.js';
+import { endCompressed, type Encoding } from '../compression.js';
 
 /** The Swagger UI files the page loads; the package's own demo pages are not served. */
 const ASSETS: Record<string, string> = {
@@ -43,14 +44,25 @@ export function docsRoutes(options: DocsOptions = {}): Router {
   const spec = servedDocument(readFileSync(openapiPath, 'utf8'), options.publicUrl);
   const assetDir = path.dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
   const assets = new Map(
-    Object.entries(ASSETS).map(([name, type]) => [name, { type, body: readFileSync(path.join(assetDir, name)) }]),
+    Object.entries(ASSETS).map(([name, type]) => [
+      name,
+      { type, body: readFileSync(path.join(assetDir, name)), cache: new Map<Encoding, Promise<Buffer>>() },
+    ]),
   );
 
-  const router = Router();
+  const router = Router({ caseSensitive: true });
+  const specBody = { body: Buffer.from(spec), cache: new Map<Encoding, Promise<Buffer>>() };
   router.get('/openapi.yaml', (_req, res) => {
-    res.type('application/yaml; charset=utf-8').send(spec);
+    res.type('application/yaml; charset=utf-8');
+    endCompressed(res, specBody.body, specBody.cache);
   });
-  router.get('/docs', (_req, res) => {
+  router.get('/docs', (req, res) => {
+    // The page's URLs are relative to it (so it works under any stage prefix); `/docs/` would
+    // shift them one level down.
+    if (req.originalUrl.split('?')[0]!.endsWith('/')) {
+      res.redirect(301, '../docs');
+      return;
+    }
     docsPolicy(res).type('text/html; charset=utf-8').send(PAGE);
   });
   router.get('/docs/init.js', (_req, res) => {
@@ -63,15 +75,20 @@ export function docsRoutes(options: DocsOptions = {}): Router {
       return;
     }
     res.setHeader('Cache-Control', 'public, max-age=86400');
-    docsPolicy(res).type(asset.type).send(asset.body);
+    docsPolicy(res).type(asset.type);
+    endCompressed(res, asset.body, asset.cache);
   });
   return router;
 }
 
-/** openapi.yaml as written, except `servers`: the gateway serving it (relative, unless PUBLIC_URL). */
+/**
+ * openapi.yaml as written, except `servers`: the gateway serving it. Unless PUBLIC_URL says
+ * where that is, `.`: relative to the document's own URL, so behind a stage prefix
+ * (`/prod/openapi.yaml`) "Try it out" calls `/prod/topics/…`.
+ */
 export function servedDocument(text: string, publicUrl?: string): string {
   const doc = YAML.parseDocument(text);
-  doc.set('servers', [{ url: publicUrl ?? '/', description: 'this gateway' }]);
+  doc.set('servers', [{ url: publicUrl ?? '.', description: 'this gateway' }]);
   return doc.toString();
 }
 
@@ -84,14 +101,14 @@ const PAGE = `<!doctype html>
   <head>
     <meta charset="utf-8" />
     <title>Kafka REST gateway — API</title>
-    <link rel="stylesheet" href="/docs/assets/swagger-ui.css" />
-    <link rel="icon" type="image/png" href="/docs/assets/favicon-32x32.png" sizes="32x32" />
-    <link rel="icon" type="image/png" href="/docs/assets/favicon-16x16.png" sizes="16x16" />
+    <link rel="stylesheet" href="docs/assets/swagger-ui.css" />
+    <link rel="icon" type="image/png" href="docs/assets/favicon-32x32.png" sizes="32x32" />
+    <link rel="icon" type="image/png" href="docs/assets/favicon-16x16.png" sizes="16x16" />
   </head>
   <body>
     <div id="swagger-ui"></div>
-    <script src="/docs/assets/swagger-ui-bundle.js"></script>
-    <script src="/docs/init.js"></script>
+    <script src="docs/assets/swagger-ui-bundle.js"></script>
+    <script src="docs/init.js"></script>
   </body>
 </html>
 `;
@@ -99,7 +116,8 @@ const PAGE = `<!doctype html>
 // "Try it out" is switched on, so the heart-rate example (openapi.yaml's Produce example, with
 // the topic parameter's example `heartrate`) is one click on Execute away.
 const INIT = `window.ui = SwaggerUIBundle({
-  url: '/openapi.yaml',
+  // Relative to the page: /prod/docs loads /prod/openapi.yaml behind a stage prefix.
+  url: 'openapi.yaml',
   dom_id: '#swagger-ui',
   deepLinking: true,
   tryItOutEnabled: true,

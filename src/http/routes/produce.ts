@@ -2,8 +2,8 @@
  * POST /topics/{topic} and POST /topics/{topic}/partitions/{partition}.
  *
  * Order of checks (each failure produces nothing): Content-Type → Accept → body size and JSON →
- * envelope (openapi.yaml) → limits → topic and partitions exist → each record against the topic's
- * JSON Schema → encode → Kafka (acks=all) → offsets.
+ * envelope (openapi.yaml) → topic exists → schema-registry formats refused → limits → partitions
+ * exist → each record against the topic's JSON Schema → encode → Kafka (acks=all) → offsets.
  */
 import { Router, type Request, type RequestHandler } from 'express';
 import { Errors, type ValidationIssue } from '../../core/errors.js';
@@ -54,22 +54,28 @@ export function produceRoutes(handlers: ProduceHandlers): Router {
 
 export function produceHandlers(deps: ProduceRouteDeps): ProduceHandlers {
   const offers = v2Offers(deps.strictMediaTypes);
+  const checkContentType = (req: Request) => void produceFormat(req.headers['content-type'], deps.strictMediaTypes);
 
   const handle = (operationId: 'produceToTopic' | 'produceToPartition') =>
-    deps.operation({ id: operationId, offers }, async ({ req, params }) => {
+    deps.operation({ id: operationId, offers, checkContentType }, async ({ req, params }) => {
       const topic = params.topic as string;
       const pathPartition = params.partition as number | undefined;
       const format = produceFormat(req.headers['content-type'], deps.strictMediaTypes);
       deps.authorize?.(req, topic);
 
       const { value: body, lossless } = parseBody(req);
+      // No `records` at all is a 422, as Confluent's bean validation answers (not a 400 for the other keys).
+      if (typeof body === 'object' && body !== null && !Array.isArray(body) && !('records' in body)) {
+        throw Errors.unprocessable('records: must not be null; expected {"records":[…]}.');
+      }
       deps.validator.validateBody(operationId, mediaTypeOf(format), body);
+      const partitions = await deps.metadata.partitionCount(topic);
+      // The topic is checked before the schema-registry formats are refused, as Confluent does.
+      if (partitions === undefined) throw Errors.topicNotFound();
       if (format !== 'json' && format !== 'binary') refuseSchemaFormat(format, body as SchemaEnvelope);
       const records = (body as { records: EnvelopeRecord[] }).records;
       checkLimits(records, format, deps.limits, deps.strictMediaTypes);
 
-      const partitions = await deps.metadata.partitionCount(topic);
-      if (partitions === undefined) throw Errors.topicNotFound();
       if (pathPartition !== undefined && pathPartition >= partitions) throw Errors.partitionNotFound();
       for (const r of records)
         if (typeof r.partition === 'number' && r.partition >= partitions) throw Errors.partitionNotFound();
