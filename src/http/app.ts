@@ -18,6 +18,7 @@ import type { OpenApiValidator } from '../policy/validation/openapi.js';
 import type { RecordSchemas } from '../policy/validation/record-schemas.js';
 import { errorHandler, toGatewayError } from './errors.js';
 import { cors } from './cors.js';
+import { publicPathPrefix } from './base-uri.js';
 import { forwardToOwner, instanceRoutesOf } from './consumer-forwarding.js';
 import { requestTargetGuard } from './request-target.js';
 import { bodyDeadline } from './body-deadline.js';
@@ -71,6 +72,9 @@ export function createApp(deps: AppDeps): GatewayApp {
   // Before anything reads the path: one unambiguous origin-form path, or 400.
   const target = requestTargetGuard();
   app.use(headers, observe, target);
+  // PUBLIC_URL's path (a stage prefix) is accepted in front of any route too (http/base-uri.ts).
+  const stagePrefix = publicPathPrefix(config.http.publicUrl);
+  if (stagePrefix !== undefined) app.use(stagePrefix);
   app.use(healthRoutes(ops.readiness));
   // /metrics names every topic: with authentication on it is served only to authenticated callers
   // (after the door below); METRICS_PORT serves it on a separate management listener instead.

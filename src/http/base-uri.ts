@@ -12,7 +12,7 @@
  * is ignored — `X-Forwarded-Host: evil.example/#` never reaches a `base_uri`. A request without
  * any usable host (HTTP/1.0 without Host) gets the listener's own address, never "undefined".
  */
-import type { Request } from 'express';
+import type { Request, RequestHandler } from 'express';
 
 export interface BaseUriOptions {
   publicUrl?: string;
@@ -137,4 +137,22 @@ export function parseForwarded(header: string | undefined): { proto?: string; ho
     if (k === 'host' && validHost(v)) out.host = v;
   }
   return out;
+}
+
+/**
+ * PUBLIC_URL's path (e.g. `/prod`) is also accepted in front of every route: a client that takes
+ * only the path of a `base_uri` and sends it to the gateway directly, past the stage that strips
+ * it, still reaches the instance. The prefix comes from configuration, never from a request.
+ */
+export function publicPathPrefix(publicUrl: string | undefined): RequestHandler | undefined {
+  if (publicUrl === undefined) return undefined;
+  const prefix = new URL(publicUrl).pathname.replace(/\/+$/, '');
+  if (prefix === '') return undefined;
+  return (req, _res, next) => {
+    const url = req.url;
+    if (url.startsWith(prefix) && (url[prefix.length] === '/' || url[prefix.length] === '?')) {
+      req.url = url.slice(prefix.length);
+    }
+    next();
+  };
 }

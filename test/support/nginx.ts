@@ -1,0 +1,116 @@
+/**
+ * A real nginx (Debian's package) in front of a gateway, as an API gateway stage: TLS terminated
+ * at nginx with a certificate made by scripts/gen-certs.sh, the gateway under a path prefix
+ * (`/prod/`), and the forwarded headers such gateways send. Started per test file on 127.0.0.1,
+ * stopped (by its own pid) in `stop()`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { freePort } from './net.js';
+import { generateCerts, tempDir, writeFile } from './security.js';
+
+export const NGINX = process.env.NGINX_PATH ?? '/usr/sbin/nginx';
+/** A reason to skip when nginx is not installed (.ci/run installs Debian's nginx). */
+export const noNginx = existsSync(NGINX) ? false : `no nginx at ${NGINX} (CI installs Debian's nginx)`;
+
+export interface StageProxy {
+  /** https://localhost:<port>/prod — what clients are given. */
+  url: string;
+  port: number;
+  /** The CA that signed nginx's certificate, for clients that verify it. */
+  ca: Buffer;
+  stop: () => Promise<void>;
+}
+
+/**
+ * nginx on 127.0.0.1 over TLS: `location /prod/` → the gateway at `upstream` (its `/`), with
+ * X-Forwarded-Proto/-Host/-Port/-Prefix set the way AWS/Kong/Traefik-style stages do.
+ */
+export async function startStageProxy(upstream: string, prefix = '/prod'): Promise<StageProxy> {
+  const tmp = tempDir('krg-nginx-');
+  const read = generateCerts(path.join(tmp.dir, 'certs'));
+  const port = await freePort();
+  const up = new URL(upstream);
+  for (const d of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi', 'logs']) mkdirSync(path.join(tmp.dir, d));
+  const conf = writeFile(
+    tmp.dir,
+    'nginx.conf',
+    `
+daemon off;
+master_process off;
+worker_processes 1;
+pid ${tmp.dir}/nginx.pid;
+error_log ${tmp.dir}/logs/error.log warn;
+events { worker_connections 256; }
+http {
+  access_log off;
+  client_body_temp_path ${tmp.dir}/body;
+  proxy_temp_path ${tmp.dir}/proxy;
+  fastcgi_temp_path ${tmp.dir}/fastcgi;
+  uwsgi_temp_path ${tmp.dir}/uwsgi;
+  scgi_temp_path ${tmp.dir}/scgi;
+  client_max_body_size 8m;
+  server {
+    listen 127.0.0.1:${port} ssl;
+    server_name localhost;
+    ssl_certificate ${tmp.dir}/certs/server.crt;
+    ssl_certificate_key ${tmp.dir}/certs/server.key;
+    location ${prefix}/ {
+      proxy_pass http://${up.host}/;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host 127.0.0.1:${up.port};
+      proxy_set_header X-Forwarded-Proto $scheme;
+      proxy_set_header X-Forwarded-Host $host;
+      proxy_set_header X-Forwarded-Port $server_port;
+      proxy_set_header X-Forwarded-Prefix ${prefix};
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_read_timeout 120s;
+      proxy_buffering off;
+    }
+  }
+}
+`,
+  );
+  const child: ChildProcess = spawn(NGINX, ['-p', tmp.dir, '-c', conf, '-e', `${tmp.dir}/logs/error.log`], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const deadline = Date.now() + 10_000;
+  while (!(await canConnect(port))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      tmp.remove();
+      throw new Error(`nginx did not start: ${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    url: `https://localhost:${port}${prefix}`,
+    port,
+    ca: read('ca.crt'),
+    stop: async () => {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 3_000))]);
+        if (child.exitCode === null) child.kill('SIGKILL');
+      }
+      tmp.remove();
+    },
+  };
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ port, host: '127.0.0.1' });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
