@@ -68,7 +68,10 @@ export async function startGateway(
     maxInFlightSends: config.produce.maxInFlightSends,
     lingerMs: config.produce.lingerMs,
     ackTimeoutMs: config.produce.requestTimeoutMs,
+    idempotent: config.produce.idempotent,
     partitionCount: (t) => metadata.partitionCount(t),
+    maxMessageBytes: (t) => metadata.maxMessageBytes(t),
+    partitionOnline: (t, p) => metadata.partitionOnline(t, p),
   });
   await Promise.all([metadata.connect(), producer.connect()]);
   for (const rule of config.topics.rules) {

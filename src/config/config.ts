@@ -60,6 +60,8 @@ export interface Config {
     requestTimeoutMs: number;
   };
   consumers: {
+    /** kafkajs's idempotent producer: its retries never write a record twice. */
+    idempotent: boolean;
     instanceTimeoutMs: number;
     requestTimeoutMs: number;
     maxInstances: number;
@@ -161,6 +163,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     consumers: {
       instanceTimeoutMs: e.int('CONSUMER_INSTANCE_TIMEOUT_MS', 300_000, { min: 100, max: 86_400_000 }),
+      idempotent: e.bool('PRODUCE_IDEMPOTENT', true),
       requestTimeoutMs: e.int('CONSUMER_REQUEST_TIMEOUT_MS', 1_000, { min: 0, max: 300_000 }),
       maxInstances: e.int('MAX_CONSUMER_INSTANCES', 1_000, { min: 1, max: 1_000_000 }),
       nodeId: nodeIdOf(e.string('NODE_ID', 'n1')),

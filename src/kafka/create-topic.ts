@@ -12,13 +12,18 @@ export interface NewTopic {
   topic: string;
   numPartitions: number;
   replicationFactor?: number;
+  /** Topic-level configs, e.g. max.message.bytes. */
+  configEntries?: Array<{ name: string; value: string }>;
 }
 
 const NOT_YET = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE']);
 
 /** Resolves true when this call created the topic, false when it already existed. */
 export async function createTopicAndWait(admin: Admin, spec: NewTopic, timeoutMs = 30_000): Promise<boolean> {
-  const created = await admin.createTopics({ topics: [spec], waitForLeaders: false });
+  // An existing topic is not created again: Kafka's TOPIC_ALREADY_EXISTS answer is logged by
+  // kafkajs as an error, for what is the normal case on every restart.
+  const exists = (await admin.listTopics()).includes(spec.topic);
+  const created = exists ? false : await admin.createTopics({ topics: [spec], waitForLeaders: false });
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {

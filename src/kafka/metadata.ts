@@ -117,7 +117,8 @@ export class KafkaMetadata implements MetadataService {
     const entry = this.maxMessageBytesCache.get(topic);
     const fresh = entry !== undefined && Date.now() - entry.at <= this.maxAgeMs;
     if (fresh) return entry.value;
-    if (entry?.loading !== undefined) return entry.value;
+    // Never read yet: wait for the read in progress; read before: answer it, refresh running.
+    if (entry?.loading !== undefined) return entry.at === 0 ? entry.loading : entry.value;
     const loading = this.readMaxMessageBytes(topic)
       .then((value) => {
         this.maxMessageBytesCache.set(topic, { value, at: Date.now() });

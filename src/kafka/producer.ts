@@ -8,6 +8,16 @@
  * per-partition base offsets Kafka returns: keyed records use the Java client's murmur2 hash
  * (kafkajs's DefaultPartitioner), unkeyed records stick to one partition per send (see
  * stickyPartition).
+ *
+ * Integrity rules (issue 10/16/17):
+ * - A send never exceeds what Kafka accepts: records are framed as Kafka will frame them and a
+ *   send holds at most the topic's max.message.bytes per topic; a record too large on its own
+ *   fails alone (per-record 50002) before anything is sent, and a request too large for one
+ *   batch leaves in several consecutive sends, in order.
+ * - Every request answers within its deadline (produce timeout from arrival): records Kafka has
+ *   not acknowledged by then get 50003.
+ * - The producer is idempotent: kafkajs's own retries cannot write a record twice.
+ * - A partition known to have no leader fails at once with 50003 instead of waiting.
  */
 import {
   CompressionTypes,
@@ -18,15 +28,25 @@ import {
   type Producer,
 } from 'kafkajs';
 import type { OutgoingRecord, ProduceOutcome, ProduceService } from '../core/ports.js';
-import { isRetriable } from './client.js';
+import { tolerateOfflinePartitions } from './client.js';
+import { kafkaMessage, recordErrorCode } from './errors.js';
 
 export interface ProducerOptions {
   /** Sends in flight at once; records arriving meanwhile share the next send. */
   maxInFlightSends: number;
   /** Extra wait before a send to gather more records (0 = next tick). */
   lingerMs: number;
-  /** Broker-side ack timeout per send, ms. */
+  /**
+   * Per-request deadline, ms from arrival: a record Kafka has not acknowledged by then is answered
+   * 50003 (also the broker-side ack timeout of each send).
+   */
   ackTimeoutMs: number;
+  /** kafkajs's idempotent producer (default true): its retries never duplicate a record. */
+  idempotent?: boolean;
+  /** The topic's effective max.message.bytes (largest batch Kafka accepts); the 1 MiB default when absent. */
+  maxMessageBytes?: (topic: string) => Promise<number>;
+  /** false when the partition is known to have no leader (sends to it fail fast). */
+  partitionOnline?: (topic: string, partition: number) => boolean | undefined;
   /** Upper bound on one send's payload, so a burst becomes several sends instead of one huge one. */
   maxSendBytes?: number;
   /** Upper bound on one send's record count (whole requests are never split); see MAX_SEND_RECORDS. */
@@ -43,10 +63,23 @@ export interface ProducerOptions {
  */
 const MAX_SEND_RECORDS = 500;
 
+/** Kafka's record batch header (magic v2), counted once per partition batch. */
+const BATCH_OVERHEAD = 61;
+/** Upper bound of one record's framing in a v2 batch: length, attributes, deltas, varint sizes. */
+const RECORD_OVERHEAD = 40;
+/** Broker default max.message.bytes (1 MiB + 12). */
+const DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
+
 interface Pending {
   topic: string;
   messages: Message[];
+  /** Framed size of the messages in a record batch (without the batch header). */
   bytes: number;
+  /** The topic's batch limit for this send (max.message.bytes minus the batch header). */
+  topicLimit: number;
+  deadline: number;
+  settled: boolean;
+  timer?: NodeJS.Timeout;
   resolve: (outcomes: ProduceOutcome[]) => void;
 }
 
@@ -65,9 +98,11 @@ export class KafkaProducerBridge implements ProduceService {
     private readonly options: ProducerOptions,
   ) {
     // Partitions are always chosen above, so kafkajs's partitioner choice (and its warning) is moot.
+    // Idempotent: kafkajs then retries without limit (limiting them could let a later batch reuse
+    // a sequence number and be dropped as a duplicate); our own deadline answers the client.
     this.producer = kafka.producer({
       allowAutoTopicCreation: false,
-      idempotent: false,
+      idempotent: options.idempotent ?? true,
       createPartitioner: Partitioners.DefaultPartitioner,
     });
   }
@@ -89,25 +124,95 @@ export class KafkaProducerBridge implements ProduceService {
   }
 
   async produce(topic: string, records: OutgoingRecord[]): Promise<ProduceOutcome[]> {
+    const deadline = Date.now() + this.options.ackTimeoutMs;
     const count = await this.options.partitionCount(topic);
     if (count === undefined) {
       return records.map(() => ({ ok: false, errorCode: 50003, error: `Topic ${topic} not present in metadata.` }));
     }
-    let bytes = 0;
+    const maxBatch = (await this.options.maxMessageBytes?.(topic)) ?? DEFAULT_MAX_MESSAGE_BYTES;
+    const topicLimit = maxBatch - BATCH_OVERHEAD;
     const sticky = this.stickyPartition(topic, count);
-    const messages = records.map((r): Message => {
-      bytes += (r.key?.length ?? 0) + (r.value?.length ?? 0) + 32;
-      return {
+    const outcomes: Array<ProduceOutcome | undefined> = new Array(records.length);
+    // Records that can be sent, in order, with their framed sizes; the others fail here, alone.
+    const chunks: Array<{ indexes: number[]; messages: Message[]; bytes: number }> = [];
+    let chunk: (typeof chunks)[number] | undefined;
+    records.forEach((r, i) => {
+      const partition = r.partition ?? (r.key === null ? sticky : this.partitionForKey(topic, r.key, count));
+      const size = framedSize(r);
+      if (size > topicLimit) {
+        outcomes[i] = {
+          ok: false,
+          errorCode: 50002,
+          error: `Record of ${size + BATCH_OVERHEAD} bytes is larger than the max message size the topic accepts (max.message.bytes=${maxBatch}).`,
+        };
+        return;
+      }
+      if (this.options.partitionOnline?.(topic, partition) === false) {
+        outcomes[i] = { ok: false, errorCode: 50003, error: `Partition ${partition} of ${topic} has no leader.` };
+        return;
+      }
+      if (chunk === undefined || chunk.bytes + size > topicLimit) {
+        chunk = { indexes: [], messages: [], bytes: 0 };
+        chunks.push(chunk);
+      }
+      chunk.indexes.push(i);
+      chunk.bytes += size;
+      chunk.messages.push({
         key: r.key,
         value: r.value,
-        partition: r.partition ?? (r.key === null ? sticky : this.partitionForKey(topic, r.key, count)),
+        partition,
         headers: r.headers === undefined ? undefined : toKafkaHeaders(r.headers),
-      };
+      });
     });
+    // A request too large for one batch leaves as consecutive sends, each after the previous one,
+    // so its records keep their order.
+    for (const c of chunks) {
+      const results = await this.enqueue(topic, c.messages, c.bytes, topicLimit, deadline);
+      c.indexes.forEach((index, k) => (outcomes[index] = results[k]));
+    }
+    return outcomes as ProduceOutcome[];
+  }
+
+  private enqueue(
+    topic: string,
+    messages: Message[],
+    bytes: number,
+    topicLimit: number,
+    deadline: number,
+  ): Promise<ProduceOutcome[]> {
     return new Promise((resolve) => {
-      this.queue.push({ topic, messages, bytes, resolve });
+      const pending: Pending = { topic, messages, bytes, topicLimit, deadline, settled: false, resolve };
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) {
+        this.settle(pending, null);
+        return;
+      }
+      // The deadline holds whatever Kafka does: unacknowledged records are answered 50003.
+      pending.timer = setTimeout(() => {
+        this.settle(pending, null);
+        // Still queued: take it out so no send carries a record already answered as failed.
+        const at = this.queue.indexOf(pending);
+        if (at >= 0) this.queue.splice(at, 1);
+        if (this.queue.length === 0 && this.inFlight === 0) this.idleWaiters.splice(0).forEach((w) => w());
+      }, remaining);
+      this.queue.push(pending);
       this.schedule();
     });
+  }
+
+  /** Answers a pending request once: with Kafka's outcomes, or (null) as timed out. */
+  private settle(p: Pending, outcomes: ProduceOutcome[] | null): void {
+    if (p.settled) return;
+    p.settled = true;
+    if (p.timer !== undefined) clearTimeout(p.timer);
+    p.resolve(
+      outcomes ??
+        p.messages.map(() => ({
+          ok: false,
+          errorCode: 50003,
+          error: `Kafka did not acknowledge the record within ${this.options.ackTimeoutMs} ms.`,
+        })),
+    );
   }
 
   private partitionForKey(topic: string, key: Buffer, count: number): number {
@@ -165,9 +270,18 @@ export class KafkaProducerBridge implements ProduceService {
     let bytes = 0;
     let records = 0;
     let n = 0;
+    // Per topic, a send stays within the topic's batch limit (its partitions' batches then do too).
+    const perTopic = new Map<string, number>();
     while (n < this.queue.length) {
       const next = this.queue[n]!;
-      if (n > 0 && (bytes + next.bytes > limit || records + next.messages.length > recordLimit)) break;
+      const topicBytes = (perTopic.get(next.topic) ?? 0) + next.bytes;
+      if (
+        n > 0 &&
+        (bytes + next.bytes > limit || records + next.messages.length > recordLimit || topicBytes > next.topicLimit)
+      ) {
+        break;
+      }
+      perTopic.set(next.topic, topicBytes);
       bytes += next.bytes;
       records += next.messages.length;
       n++;
@@ -176,10 +290,21 @@ export class KafkaProducerBridge implements ProduceService {
     this.queue = this.queue.slice(n);
     this.moveSticky(batch);
     this.inFlight++;
-    void this.send(batch).finally(() => {
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
       this.inFlight--;
       if (this.queue.length > 0) this.schedule();
       else if (this.inFlight === 0) this.idleWaiters.splice(0).forEach((w) => w());
+    };
+    // A send stuck on an unreachable leader keeps retrying in the background (idempotent, so
+    // without duplicates), but gives its slot back at the batch's deadline: healthy topics go on.
+    const latest = Math.max(...batch.map((p) => p.deadline));
+    const slotTimer = setTimeout(release, Math.max(0, latest - Date.now()));
+    void this.send(batch).finally(() => {
+      clearTimeout(slotTimer);
+      release();
     });
     // Another send may start at once if the queue is still long and a slot is free.
     this.schedule();
@@ -206,32 +331,41 @@ export class KafkaProducerBridge implements ProduceService {
     await Promise.all(
       [...byPartition].map(async ([key, { topic, messages }]) => {
         try {
-          const [result] = await this.producer.send({
-            topic,
-            messages,
-            acks: -1,
-            timeout: this.options.ackTimeoutMs,
-            compression: CompressionTypes.None,
-          });
+          // Tolerant of other topics' offline partitions: kafkajs refreshes metadata of every
+          // topic this producer has sent to, and would otherwise fail healthy sends too.
+          const [result] = await tolerateOfflinePartitions(() =>
+            this.producer.send({
+              topic,
+              messages,
+              acks: -1,
+              timeout: this.options.ackTimeoutMs,
+              compression: CompressionTypes.None,
+            }),
+          );
           if (result === undefined) throw new Error('Kafka returned no offset for this partition.');
           sent.set(key, { ok: true, next: Number(result.baseOffset) });
         } catch (err) {
-          const errorCode = isRetriable(err) ? 50003 : 50002;
-          sent.set(key, { ok: false, errorCode, error: (err as Error).message ?? String(err) });
+          sent.set(key, { ok: false, errorCode: recordErrorCode(err), error: kafkaMessage(err) });
         }
       }),
     );
     // Records were grouped in arrival order, so each one's offset follows from its partition's base offset.
     for (const p of batch) {
-      p.resolve(
-        p.messages.map((m): ProduceOutcome => {
-          const result = sent.get(`${m.partition}@${p.topic}`)!;
-          if (!result.ok) return result;
-          return { ok: true, partition: m.partition!, offset: result.next++ };
-        }),
-      );
+      const outcomes = p.messages.map((m): ProduceOutcome => {
+        const result = sent.get(`${m.partition}@${p.topic}`)!;
+        if (!result.ok) return result;
+        return { ok: true, partition: m.partition!, offset: result.next++ };
+      });
+      this.settle(p, outcomes);
     }
   }
+}
+
+/** The bytes a record takes in a v2 record batch (upper bound). */
+function framedSize(r: OutgoingRecord): number {
+  let size = RECORD_OVERHEAD + (r.key?.length ?? 0) + (r.value?.length ?? 0);
+  for (const h of r.headers ?? []) size += 10 + Buffer.byteLength(h.key) + (h.value?.length ?? 0);
+  return size;
 }
 
 function toKafkaHeaders(headers: NonNullable<OutgoingRecord['headers']>): Message['headers'] {

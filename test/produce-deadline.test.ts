@@ -1,0 +1,122 @@
+// A produce request answers within PRODUCE_TIMEOUT_MS, retries included, even when Kafka stops
+// answering (a frozen broker: SIGSTOP); what Kafka had not acknowledged by then is 50003. Once the
+// broker is back, the idempotent producer's own retries write each record at most once.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Kafka, logLevel } from 'kafkajs';
+import { loadConfig } from '../src/config/config.js';
+import { startGateway, type RunningGateway } from '../src/gateway.js';
+import { createTopicAndWait } from '../src/kafka/create-topic.js';
+import { JSON_V2, post } from './support/gateway.js';
+
+interface LocalKafka {
+  brokers: string;
+  stop: () => Promise<void>;
+  process: { kill: (signal: string) => boolean };
+}
+// A plain ESM script without type declarations (the same one that runs the test broker).
+const { startLocalKafka } = (await import('../scripts/local-kafka.mjs' as string)) as {
+  startLocalKafka: (o?: { heap?: string }) => Promise<LocalKafka>;
+};
+
+const TIMEOUT_MS = 2_000;
+/** The documented slack on top of PRODUCE_TIMEOUT_MS (timer and event-loop delay). */
+const SLACK_MS = 1_000;
+
+let kafka: LocalKafka | undefined;
+let gw: RunningGateway | undefined;
+let frozen = false;
+const topic = 'deadline';
+
+before(async () => {
+  kafka = await startLocalKafka({ heap: '256m' });
+  const native = new Kafka({ brokers: [kafka.brokers], logLevel: logLevel.NOTHING }).admin();
+  await native.connect();
+  await createTopicAndWait(native, { topic, numPartitions: 2 });
+  await native.disconnect();
+  gw = await startGateway(
+    loadConfig({
+      KAFKA_BROKERS: kafka.brokers,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      PRODUCE_TIMEOUT_MS: String(TIMEOUT_MS),
+      SHUTDOWN_TIMEOUT_MS: '3000',
+    }),
+  );
+});
+after(async () => {
+  if (frozen) kafka?.process.kill('SIGCONT');
+  await gw?.close();
+  await kafka?.stop();
+});
+
+async function storedValues(): Promise<string[]> {
+  const client = new Kafka({ brokers: [kafka!.brokers], logLevel: logLevel.NOTHING });
+  const admin = client.admin();
+  await admin.connect();
+  const offsets = await admin.fetchTopicOffsets(topic);
+  await admin.disconnect();
+  const total = offsets.reduce((n, p) => n + Number(p.high), 0);
+  const consumer = client.consumer({ groupId: `check-${Date.now()}`, maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  const values: string[] = [];
+  await new Promise<void>((resolve) => {
+    if (total === 0) resolve();
+    void consumer.run({
+      eachMessage: async ({ message }) => {
+        values.push(message.value!.toString());
+        if (values.length >= total) resolve();
+      },
+    });
+  });
+  await consumer.disconnect();
+  return values;
+}
+
+describe('produce deadline', () => {
+  it('a frozen broker: every request answers 50003 within the deadline; nothing is written twice', async () => {
+    const ok = await post(`${gw!.url}/topics/${topic}`, JSON_V2, { records: [{ value: 'before' }] });
+    assert.equal(ok.body.offsets[0].error_code, null, ok.text);
+
+    kafka!.process.kill('SIGSTOP');
+    frozen = true;
+    const started = Date.now();
+    const replies = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        post(`${gw!.url}/topics/${topic}`, JSON_V2, { records: [{ value: `frozen-${i}` }, { value: `frozen-${i}b` }] }),
+      ),
+    );
+    const slowest = Date.now() - started;
+    for (const r of replies) {
+      assert.equal(r.status, 200, r.text);
+      for (const o of r.body.offsets) {
+        assert.equal(o.error_code, 50003, r.text);
+        assert.match(o.error, /did not acknowledge/);
+      }
+    }
+    assert.ok(slowest <= TIMEOUT_MS + SLACK_MS, `slowest answer took ${slowest} ms`);
+
+    kafka!.process.kill('SIGCONT');
+    frozen = false;
+    // Back to normal once Kafka answers again.
+    let after: Awaited<ReturnType<typeof post>> | undefined;
+    for (let i = 0; i < 30; i++) {
+      after = await post(`${gw!.url}/topics/${topic}`, JSON_V2, { records: [{ value: 'after' }] });
+      if (after.body.offsets[0].error_code === null) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    assert.equal(after!.body.offsets[0].error_code, null, after!.text);
+
+    // Records answered 50003 may still arrive (Kafka had them, or kafkajs's retries delivered
+    // them), but never twice: the producer is idempotent.
+    await new Promise((r) => setTimeout(r, 3_000));
+    const values = await storedValues();
+    const counts = new Map<string, number>();
+    for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+    const duplicated = [...counts].filter(([, n]) => n > 1);
+    assert.deepEqual(duplicated, [], 'no record written twice');
+    assert.equal(counts.get('"before"'), 1);
+  });
+});
