@@ -56,12 +56,12 @@ export interface Config {
     maxInFlightSends: number;
     /** Extra time to wait for more records before a send (0 = send on the next tick). */
     lingerMs: number;
-    /** Per-send Kafka timeout before a record is reported as failed (50003). */
+    /** Deadline of a produce request, retries included: unacknowledged records are answered 50003. */
     requestTimeoutMs: number;
-  };
-  consumers: {
     /** kafkajs's idempotent producer: its retries never write a record twice. */
     idempotent: boolean;
+  };
+  consumers: {
     instanceTimeoutMs: number;
     requestTimeoutMs: number;
     maxInstances: number;
@@ -160,10 +160,10 @@ export function loadConfig(env: Env = process.env): Config {
       maxInFlightSends: e.int('PRODUCE_MAX_IN_FLIGHT', 4, { min: 1, max: 64 }),
       lingerMs: e.int('PRODUCE_LINGER_MS', 0, { min: 0, max: 1000 }),
       requestTimeoutMs: e.int('PRODUCE_TIMEOUT_MS', 30_000, { min: 100, max: 600_000 }),
+      idempotent: e.bool('PRODUCE_IDEMPOTENT', true),
     },
     consumers: {
       instanceTimeoutMs: e.int('CONSUMER_INSTANCE_TIMEOUT_MS', 300_000, { min: 100, max: 86_400_000 }),
-      idempotent: e.bool('PRODUCE_IDEMPOTENT', true),
       requestTimeoutMs: e.int('CONSUMER_REQUEST_TIMEOUT_MS', 1_000, { min: 0, max: 300_000 }),
       maxInstances: e.int('MAX_CONSUMER_INSTANCES', 1_000, { min: 1, max: 1_000_000 }),
       nodeId: nodeIdOf(e.string('NODE_ID', 'n1')),
