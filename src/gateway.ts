@@ -37,9 +37,9 @@ export interface RunningGateway {
   /** The management listener's URL when METRICS_PORT is set. */
   managementUrl?: string;
   /**
-   * Graceful shutdown, bounded by SHUTDOWN_TIMEOUT_MS: reports not ready, stops accepting, lets
-   * in-flight requests finish (a produce answers only once Kafka acknowledged), drains the
-   * producer, disconnects from Kafka.
+   * Graceful shutdown, bounded by SHUTDOWN_TIMEOUT_MS: reports not ready, keeps serving for
+   * SHUTDOWN_DELAY_MS with `Connection: close`, stops accepting, lets in-flight requests finish (a
+   * produce answers only once Kafka acknowledged), drains the producer, disconnects from Kafka.
    */
   close(): Promise<void>;
 }
@@ -160,6 +160,15 @@ export async function startGateway(
     (closing ??= (async () => {
       const deadline = Date.now() + config.http.shutdownTimeoutMs;
       readiness.shutdown();
+      // A load balancer needs a few probes to see /readyz 503 and stop routing here: until then
+      // requests are served as usual, each telling its client to reconnect (which lands elsewhere).
+      // At most half the shutdown budget, so in-flight work still has time to finish.
+      inFlight.startDraining();
+      const delayMs = Math.min(config.http.shutdownDelayMs, config.http.shutdownTimeoutMs / 2);
+      if (delayMs > 0) {
+        logger.info({ delayMs }, 'draining: not ready, still serving with Connection: close');
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
       inFlight.startClosing();
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();

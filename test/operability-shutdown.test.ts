@@ -3,6 +3,7 @@
 // in an error status or a closed connection; the process must exit within SHUTDOWN_TIMEOUT_MS.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -162,5 +163,112 @@ describe('graceful shutdown', () => {
       `exited ${exitedAt - sigtermAt} ms after SIGTERM (bound ${timeoutMs})`,
     );
     assert.ok(gw.logs.some((l) => l.includes('closing requests still running')));
+  });
+
+  it('drains as a load balancer expects: not ready first, keeps serving with Connection: close, no resets', async () => {
+    const topic = await createTopic(3);
+    const delayMs = 1_500;
+    const gw = await spawnGateway({ SHUTDOWN_TIMEOUT_MS: '8000', SHUTDOWN_DELAY_MS: String(delayMs) });
+    const { port } = new URL(gw.url);
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 6 });
+    const send = (method: string, pathName: string, body?: string, via: http.Agent | false = agent) =>
+      new Promise<{ status: number; connection?: string; body: string }>((resolve, reject) => {
+        const req = http.request(
+          {
+            host: '127.0.0.1',
+            port,
+            method,
+            path: pathName,
+            agent: via,
+            headers: body === undefined ? {} : { 'content-type': JSON_V2, 'content-length': Buffer.byteLength(body) },
+          },
+          (res) => {
+            let text = '';
+            res.setEncoding('utf8');
+            res.on('data', (d: string) => (text += d));
+            res.on('end', () => resolve({ status: res.statusCode!, connection: res.headers.connection, body: text }));
+            res.on('error', reject);
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      });
+
+    // An idle keep-alive connection, opened before SIGTERM and never used again: it must be closed
+    // by the server (a FIN), not reset and not left open.
+    const idle = net.connect(Number(port), '127.0.0.1');
+    const idleEvents: string[] = [];
+    idle.on('error', (e) => idleEvents.push(`error ${e.message}`));
+    idle.on('end', () => idleEvents.push('end'));
+    await new Promise<void>((resolve) => idle.once('connect', () => resolve()));
+    idle.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+    await new Promise<void>((resolve) => idle.once('data', () => resolve()));
+
+    // The load balancer: probes /readyz on its own connections and stops routing here a little
+    // after it first sees 503 (well inside the delay), as kube-proxy or an ALB does.
+    let sigtermAt = Infinity;
+    let notReadyAt = Infinity;
+    let routing = true;
+    const prober = (async () => {
+      while (routing) {
+        // Bounded: a gateway that never reports not-ready stops being probed 3 s after SIGTERM.
+        if (Date.now() - sigtermAt > 3_000) routing = false;
+        const r = await send('GET', '/readyz', undefined, false).catch(() => undefined);
+        if (r !== undefined && r.status === 503 && notReadyAt === Infinity) {
+          notReadyAt = Date.now();
+          setTimeout(() => (routing = false), 300);
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    const outcomes: Array<{ sentAt: number; at: number; status?: number; connection?: string; error?: string }> = [];
+    const worker = async () => {
+      for (let i = 0; i < 2_000 && routing; i++) {
+        const body = JSON.stringify({ records: [{ value: { i } }] });
+        const sentAt = Date.now();
+        try {
+          const r = await send('POST', `/topics/${topic}`, body);
+          outcomes.push({ sentAt, at: Date.now(), status: r.status, connection: r.connection });
+        } catch (err) {
+          outcomes.push({ sentAt, at: Date.now(), error: (err as Error).message });
+        }
+      }
+    };
+    const load = Promise.all(Array.from({ length: 6 }, () => worker()));
+    const warmUp = Date.now() + 30_000;
+    while (outcomes.filter((o) => o.status === 200).length < 50) {
+      assert.ok(Date.now() < warmUp, `no load before SIGTERM: ${JSON.stringify(outcomes.slice(-3))}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    sigtermAt = Date.now();
+    gw.proc.kill('SIGTERM');
+    await Promise.all([load, prober]);
+    const { code, at: exitedAt } = await gw.exited;
+    agent.destroy();
+
+    assert.equal(code, 0);
+    assert.ok(notReadyAt - sigtermAt < 500, `/readyz turned 503 only ${notReadyAt - sigtermAt} ms after SIGTERM`);
+    const after = outcomes.filter((o) => o.at > sigtermAt);
+    const errors = after.filter((o) => o.error !== undefined);
+    assert.deepEqual(errors, [], 'a keep-alive client saw a broken connection while the balancer still routed here');
+    const served = after.filter((o) => o.status === 200);
+    assert.ok(served.length > 0, 'nothing was served after SIGTERM while the balancer still routed here');
+    assert.deepEqual(
+      after.filter((o) => o.status !== 200),
+      [],
+      'requests during the delay must be served, not refused',
+    );
+    // Sent once /readyz said 503, so certainly while draining.
+    assert.ok(
+      served.filter((o) => o.sentAt > notReadyAt).every((o) => o.connection === 'close'),
+      'responses while draining must carry Connection: close',
+    );
+    assert.ok(exitedAt - sigtermAt >= delayMs, `exited ${exitedAt - sigtermAt} ms after SIGTERM, before the delay`);
+    assert.deepEqual(idleEvents, ['end'], 'the idle keep-alive connection was not closed cleanly');
+    idle.destroy();
+    console.log(
+      `[drain] ${served.length} requests served after SIGTERM , 0 errors; ` +
+        `/readyz 503 after ${notReadyAt - sigtermAt} ms; exit after ${exitedAt - sigtermAt} ms`,
+    );
   });
 });

@@ -32,6 +32,8 @@ export interface Config {
     unknownTopicErrorCode: 40401 | 40403;
     /** Seconds the server waits for in-flight requests at shutdown. */
     shutdownTimeoutMs: number;
+    /** At shutdown, how long the gateway keeps serving (not ready, `Connection: close`) before it stops accepting. */
+    shutdownDelayMs: number;
     /** Worker processes sharing the port (node:cluster); 1 = this process serves requests itself. */
     workers: number;
     /** A second, loopback-only listener of this process, which sibling workers forward consumer requests to. */
@@ -137,6 +139,7 @@ export function loadConfig(env: Env = process.env): Config {
       strictMediaTypes: e.bool('STRICT_MEDIA_TYPES', false),
       unknownTopicErrorCode: Number(e.oneOf('UNKNOWN_TOPIC_ERROR_CODE', ['40401', '40403'], '40401')) as 40401 | 40403,
       shutdownTimeoutMs: e.int('SHUTDOWN_TIMEOUT_MS', 10_000, { min: 0, max: 600_000 }),
+      shutdownDelayMs: e.int('SHUTDOWN_DELAY_MS', 5_000, { min: 0, max: 600_000 }),
       workers: e.raw('WORKERS') === 'auto' ? availableParallelism() : e.int('WORKERS', 1, { min: 1, max: 256 }),
       internalPort:
         e.raw('INTERNAL_PORT') === undefined ? undefined : e.int('INTERNAL_PORT', 0, { min: 1, max: 65535 }),

@@ -25,6 +25,7 @@ export const CLIENT_CLOSED = 499;
 export class InFlightRequests {
   private readonly active = new Set<ServerResponse>();
   private closing = false;
+  private draining = false;
   private idleWaiters: Array<() => void> = [];
 
   get size(): number {
@@ -35,10 +36,20 @@ export class InFlightRequests {
     return this.closing;
   }
 
+  /**
+   * Shutdown's first phase: requests are still served, but every response says `Connection:
+   * close`, so keep-alive clients move to new connections (which the load balancer, seeing
+   * /readyz 503, sends elsewhere) one complete response at a time instead of being cut off.
+   */
+  startDraining(): void {
+    this.draining = true;
+    for (const res of this.active) if (!res.headersSent) res.shouldKeepAlive = false;
+  }
+
   /** From now on new requests get 503, and running ones are answered with `Connection: close`. */
   startClosing(): void {
+    this.startDraining();
     this.closing = true;
-    for (const res of this.active) if (!res.headersSent) res.shouldKeepAlive = false;
   }
 
   /** Resolves when no request is in flight, or after `timeoutMs`; true when they all finished. */
@@ -55,7 +66,7 @@ export class InFlightRequests {
 
   track(res: ServerResponse): void {
     this.active.add(res);
-    if (this.closing) res.shouldKeepAlive = false;
+    if (this.draining) res.shouldKeepAlive = false;
   }
 
   done(res: ServerResponse): void {

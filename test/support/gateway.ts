@@ -9,6 +9,8 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
     HOST: '127.0.0.1',
     PORT: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    // No load balancer in front of in-process test gateways: close() needs no drain delay.
+    SHUTDOWN_DELAY_MS: '0',
     ...env,
   });
   return startGateway(config);
