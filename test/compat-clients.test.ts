@@ -2,15 +2,19 @@
 // or Karapace, devices that gzip their batches, and the answers those clients expect. Lenient
 // (default) accepts them; STRICT_MEDIA_TYPES=true keeps Confluent-current's exact answers.
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import zlib from 'node:zlib';
 import { pino } from 'pino';
 import { loadConfig } from '../src/config/config.js';
 import { startGateway, type RunningGateway } from '../src/gateway.js';
+import { expectedKafkaCondition } from '../src/kafka/client.js';
 import { BINARY_V2, JSON_V2, V2, post, request, startTestGateway } from './support/gateway.js';
 import { brokers, closeAdmin, createTopic, readRecords, uniqueName } from './support/kafka.js';
 
+const DEMO_TOPICS = path.join(path.dirname(fileURLToPath(import.meta.url)), '../config/demo/topics.yaml');
 let gw: RunningGateway;
 let strictGw: RunningGateway;
 let topic: string;
@@ -23,17 +27,19 @@ before(async () => {
       done();
     },
   });
+  // The demo topic exists before this gateway starts: creating it again is expected, not an error.
+  [strictGw, topic] = await Promise.all([
+    startTestGateway({ STRICT_MEDIA_TYPES: 'true', TOPICS_CONFIG: DEMO_TOPICS }),
+    createTopic(1),
+  ]);
   const config = loadConfig({
     KAFKA_BROKERS: brokers.join(','),
     HOST: '127.0.0.1',
     PORT: '0',
     MAX_BODY_BYTES: '65536',
+    TOPICS_CONFIG: DEMO_TOPICS,
   });
-  [gw, strictGw, topic] = await Promise.all([
-    startGateway(config, pino({ level: 'info' }, sink)),
-    startTestGateway({ STRICT_MEDIA_TYPES: 'true' }),
-    createTopic(1),
-  ]);
+  gw = await startGateway(config, pino({ level: 'info' }, sink));
 });
 after(async () => {
   await Promise.all([gw.close(), strictGw.close()]);
@@ -334,3 +340,26 @@ async function rawGet(url: string, headers: Record<string, string>) {
     },
   );
 }
+
+describe('expected conditions are not logged as errors', () => {
+  it('starts without an error log when the demo topic already exists', () => {
+    const errors = logs.filter((l) => l.level >= 50);
+    assert.deepEqual(errors, []);
+  });
+
+  it('classes kafkajs reports of a coordinator still loading on a fresh cluster as expected', () => {
+    // The log entries kafkajs writes while a fresh cluster's __consumer_offsets is loading.
+    for (const error of [
+      "The coordinator is loading and hence can't process requests",
+      'The coordinator is not available',
+      'Topic with this name already exists',
+    ]) {
+      assert.equal(expectedKafkaCondition({ message: 'Response JoinGroup(key: 11, version: 5)', error }), true, error);
+    }
+    assert.equal(expectedKafkaCondition({ message: 'Connection error', error: 'connect ECONNREFUSED' }), false);
+    assert.equal(
+      expectedKafkaCondition({ message: 'Response Produce(key: 0, version: 7)', error: 'Not enough in-sync replicas' }),
+      false,
+    );
+  });
+});

@@ -22,7 +22,8 @@ export function createKafka({ brokers, clientId, logger, onError }: KafkaClientO
       () =>
       ({ namespace, level, log: entry }: LogEntry) => {
         const { message, ...rest } = entry;
-        if (level <= logLevel.ERROR) {
+        if (expectedKafkaCondition(entry)) log.info(rest, message);
+        else if (level <= logLevel.ERROR) {
           log.error(rest, message);
           onError?.(namespace);
         } else log.warn(rest, message);
@@ -75,3 +76,15 @@ function patchMetadataParse(): void {
   }
 }
 patchMetadataParse();
+
+/**
+ * kafkajs error logs of conditions that are expected and handled: creating a topic that already
+ * exists (a race with another replica's start-up), and a group coordinator that is still loading
+ * or not yet available on a fresh cluster (kafkajs retries). Logged at info, not counted as errors.
+ */
+const EXPECTED_KAFKA_CONDITION =
+  /already exists|coordinator is loading|coordinator is not available|COORDINATOR_LOAD_IN_PROGRESS|COORDINATOR_NOT_AVAILABLE|TOPIC_ALREADY_EXISTS/i;
+
+export function expectedKafkaCondition(entry: { message?: string; error?: unknown }): boolean {
+  return typeof entry.error === 'string' && EXPECTED_KAFKA_CONDITION.test(entry.error);
+}
