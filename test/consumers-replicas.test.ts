@@ -46,7 +46,11 @@ describe('consumers: two replicas', () => {
     await elsewhere.subscribe([topic]);
     const sub = await elsewhere.get('/subscription');
     assert.deepEqual(sub.body, { topics: [topic] });
-    assert.equal(sub.headers.get('x-kafka-rest-forwarded-by'), 'n1', 'answered by the owner (named by node id, never its address)');
+    assert.equal(
+      sub.headers.get('x-kafka-rest-forwarded-by'),
+      'n1',
+      'answered by the owner (named by node id, never its address)',
+    );
     const records = await elsewhere.fetchUntil(2);
     assert.deepEqual(
       records.map((r) => r.value).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),

@@ -9,7 +9,6 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { RunningGateway } from '../src/gateway.js';
-import { ConsumerClient } from './support/consumer-client.js';
 import { V2, post, startTestGateway } from './support/gateway.js';
 import { closeAdmin, uniqueName } from './support/kafka.js';
 import { freePort } from './support/net.js';

@@ -4,7 +4,7 @@
  * keep-alive sockets. Twenty thousand idle sockets from one host then cost that host its extra
  * connections, not everyone their service.
  */
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { ConnectionLimits } from '../config/config.js';
 
@@ -18,6 +18,12 @@ export function limitConnections(server: Server, limits: ConnectionLimits): void
   server.keepAliveTimeout = limits.keepAliveTimeoutMs;
   let open = 0;
   const perClient = new Map<string, number>();
+  const untilFirstRequest = new WeakMap<Socket, NodeJS.Timeout>();
+  server.on('request', (req: IncomingMessage) => {
+    // Over TLS the request's socket is the TLSSocket; the timer belongs to the TCP socket beneath it.
+    const socket = req.socket as Socket & { _parent?: Socket };
+    clearTimeout(untilFirstRequest.get(socket._parent ?? socket));
+  });
   server.on('connection', (socket: Socket) => {
     const address = socket.remoteAddress ?? 'unknown';
     const mine = perClient.get(address) ?? 0;
@@ -30,7 +36,13 @@ export function limitConnections(server: Server, limits: ConnectionLimits): void
     }
     open++;
     perClient.set(address, mine + 1);
+    // node's headersTimeout counts from a request's first byte: a socket that never sends a request
+    // is closed here instead (cleared when its first request arrives).
+    const silent = setTimeout(() => socket.destroy(), limits.headersTimeoutMs);
+    silent.unref();
+    untilFirstRequest.set(socket, silent);
     socket.once('close', () => {
+      clearTimeout(silent);
       open--;
       const left = (perClient.get(address) ?? 1) - 1;
       if (left <= 0) perClient.delete(address);

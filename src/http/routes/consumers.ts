@@ -16,9 +16,10 @@ import type {
   MetadataService,
   TopicPartition,
 } from '../../core/ports.js';
-import { identityOf } from '../../policy/identity.js';
+import { clientKey, identityOf } from '../../policy/identity.js';
 import type { OpenApiValidator } from '../../policy/validation/openapi.js';
 import { publicBaseUrl } from '../base-uri.js';
+import { compileTopicPattern } from '../../policy/validation/topic-pattern.js';
 import { renderField } from '../embedded-format.js';
 import { hasBody, jsonBody } from '../json-body.js';
 import { V2, checkControlContentType, consumerOffers, negotiateFetch } from '../negotiation.js';
@@ -76,7 +77,7 @@ type PositionsBody = OffsetsBody & {
 const MAX_INSTANCE_WAIT_MS = 300_000;
 
 export function consumerRoutes(deps: ConsumerRouteDeps): Router {
-  const router = Router();
+  const router = Router({ caseSensitive: true });
   const strict = deps.strictMediaTypes;
   const offers = consumerOffers(strict);
   // Content-Type is judged before Accept (both wrong → 415, as Confluent); body-less requests never.
@@ -110,7 +111,8 @@ export function consumerRoutes(deps: ConsumerRouteDeps): Router {
       const b = (strict ? body<CreateBody>(req, 'createConsumer') : lenientCreateBody(req, raw)) ?? {};
       const settings = settingsFrom(b);
       const name = b.id ?? b.name;
-      const instance = await deps.consumers.create(group, settings, identityOf(req.res!).id, name);
+      const owner = identityOf(req.res!).id;
+      const instance = await deps.consumers.create(group, settings, owner, name, clientKey(req, req.res!));
       const base = publicBaseUrl(req, deps);
       return {
         body: {
@@ -152,7 +154,7 @@ export function consumerRoutes(deps: ConsumerRouteDeps): Router {
         deps.authorizeTopics?.(req, b.topics);
         await instance.subscribe(b.topics);
       } else if (b.topic_pattern !== undefined) {
-        const pattern = compilePattern(b.topic_pattern);
+        const pattern = compileTopicPattern(b.topic_pattern);
         const matched = (await deps.metadata.listTopics()).filter((t) => pattern.test(t)).sort();
         deps.authorizeTopics?.(req, matched);
         await instance.subscribe(matched, b.topic_pattern);
@@ -405,15 +407,6 @@ function intSetting(v: number | string | undefined, name: string, min: number, m
     );
   }
   return n;
-}
-
-/** A Java-style topic pattern: the whole topic name must match. */
-function compilePattern(source: string): RegExp {
-  try {
-    return new RegExp(`^(?:${source})$`, 'u');
-  } catch (err) {
-    throw Errors.badRequest(`Invalid topic_pattern: ${(err as Error).message}`);
-  }
 }
 
 function topicsOf(list: TopicPartition[]): string[] {

@@ -11,7 +11,7 @@ import type { Readiness } from '../../observability/readiness.js';
 export const OPERATIONAL_PATHS = ['/healthz', '/readyz', '/metrics'] as const;
 
 export function healthRoutes(readiness: Readiness): Router {
-  const router = Router();
+  const router = Router({ caseSensitive: true });
   router.get('/healthz', (_req, res) => {
     noStore(res).json({ status: 'ok' });
   });
@@ -25,7 +25,7 @@ export function healthRoutes(readiness: Readiness): Router {
 }
 
 export function metricsRoutes(metrics: GatewayMetrics): Router {
-  const router = Router();
+  const router = Router({ caseSensitive: true });
   router.get('/metrics', async (_req, res) => {
     const text = await metrics.text();
     noStore(res).type(metrics.contentType()).send(text);

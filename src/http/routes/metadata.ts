@@ -17,7 +17,7 @@ export interface MetadataRouteDeps {
 }
 
 export function metadataRoutes(deps: MetadataRouteDeps): Router {
-  const router = Router();
+  const router = Router({ caseSensitive: true });
   const offers = v2Offers(deps.strictMediaTypes);
   const { operation } = deps;
   const metadata = deps.unknownTopicErrorCode === 40403 ? asConfluent6(deps.metadata) : deps.metadata;

@@ -8,7 +8,7 @@
 import { Router, type Request, type RequestHandler } from 'express';
 import { Errors, type ValidationIssue } from '../../core/errors.js';
 import { checkShape, plainView, type ParsedJson } from '../../core/json.js';
-import type { MetadataService, OutgoingRecord, ProduceService } from '../../core/ports.js';
+import type { MetadataService, OutgoingRecord, ProduceService, RecordHeader } from '../../core/ports.js';
 import type { RecordSchemas } from '../../policy/validation/record-schemas.js';
 import type { OpenApiValidator } from '../../policy/validation/openapi.js';
 import { encodeField, encodeHeaders, type Format } from '../embedded-format.js';
@@ -30,6 +30,11 @@ export interface ProduceRouteDeps {
   authorize?: (req: Request, topic: string) => void;
   /** Quota hook (policy layer), called once the records are valid and encoded, before Kafka; throws 429 to refuse. */
   admit?: (req: Request, topic: string, records: number, bytes: number) => Promise<void>;
+  /**
+   * RECORD_PRINCIPAL_HEADER: the header that carries the authenticated caller on every record; a
+   * client-sent header of that name is replaced, so consumers can trust it.
+   */
+  principalHeader?: (req: Request) => RecordHeader;
 }
 
 interface EnvelopeRecord {
@@ -46,7 +51,7 @@ export interface ProduceHandlers {
 }
 
 export function produceRoutes(handlers: ProduceHandlers): Router {
-  const router = Router();
+  const router = Router({ caseSensitive: true });
   router.post('/topics/:topic', handlers.produceToTopic);
   router.post('/topics/:topic/partitions/:partition', handlers.produceToPartition);
   return router;
@@ -87,6 +92,7 @@ export function produceHandlers(deps: ProduceRouteDeps): ProduceHandlers {
       }
 
       let bytes = 0;
+      const stamp = deps.principalHeader?.(req);
       const outgoing = records.map((r): OutgoingRecord => {
         const key = encodeField(format, r.key, lossless);
         const value = encodeField(format, r.value, lossless);
@@ -95,7 +101,7 @@ export function produceHandlers(deps: ProduceRouteDeps): ProduceHandlers {
           key,
           value,
           partition: typeof r.partition === 'number' ? r.partition : pathPartition,
-          headers: r.headers === undefined ? undefined : encodeHeaders(r.headers),
+          headers: withStamp(r.headers === undefined ? undefined : encodeHeaders(r.headers), stamp),
         };
       });
 
@@ -171,4 +177,9 @@ function checkLimits(
     }
   });
   if (issues.length > 0) throw Errors.recordValidation(issues);
+}
+
+function withStamp(headers: RecordHeader[] | undefined, stamp: RecordHeader | undefined): RecordHeader[] | undefined {
+  if (stamp === undefined) return headers;
+  return [...(headers ?? []).filter((h) => h.key !== stamp.key), stamp];
 }
