@@ -32,7 +32,9 @@ export class GatewayError extends Error {
 export const Errors = {
   badRequest: (message: string) => new GatewayError(400, message),
   notFound: () => new GatewayError(404, 'HTTP 404 Not Found'),
-  methodNotAllowed: () => new GatewayError(405, 'HTTP 405 Method Not Allowed'),
+  /** `allow`: the path's methods, for the Allow header RFC 9110 requires on a 405. */
+  methodNotAllowed: (allow?: string) =>
+    new GatewayError(405, 'HTTP 405 Method Not Allowed', allow === undefined ? {} : { headers: { Allow: allow } }),
   notAcceptable: (noBody = false) => new GatewayError(406, 'HTTP 406 Not Acceptable', { noBody }),
   unsupportedMediaType: (message = 'HTTP 415 Unsupported Media Type') => new GatewayError(415, message),
   payloadTooLarge: (limit: number) => new GatewayError(413, `Request body is larger than the limit of ${limit} bytes.`),

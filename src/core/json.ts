@@ -30,10 +30,58 @@ function parseNumber(text: string): number | LosslessNumber {
   return String(n) === text ? n : new LosslessNumber(text);
 }
 
-/** Parses JSON text; throws SyntaxError with the parser's message for malformed input. */
+/**
+ * Parses JSON text; throws SyntaxError with the parser's message for malformed input, and for an
+ * object body that repeats a top-level key (JSON.parse would silently keep the last one, so a
+ * proxy or log that read the first saw a different request than the one acted on).
+ */
 export function parseJson(text: string): ParsedJson {
-  if (!MAYBE_CHANGED_NUMBER.test(text)) return { value: JSON.parse(text), lossless: false };
-  return { value: losslessParse(text, null, parseNumber), lossless: true };
+  const parsed: ParsedJson = MAYBE_CHANGED_NUMBER.test(text)
+    ? { value: losslessParse(text, null, parseNumber), lossless: true }
+    : { value: JSON.parse(text), lossless: false };
+  if (parsed.value !== null && typeof parsed.value === 'object' && !Array.isArray(parsed.value)) {
+    const repeated = repeatedTopLevelKey(text);
+    if (repeated !== undefined) throw new SyntaxError(`Duplicate key ${JSON.stringify(repeated)} in the JSON object`);
+  }
+  return parsed;
+}
+
+/**
+ * The first key that occurs twice in the top-level object of valid JSON text, else undefined. One
+ * pass: strings are skipped with indexOf, so the cost is a fraction of the parse itself.
+ */
+export function repeatedTopLevelKey(text: string): string | undefined {
+  const seen = new Set<string>();
+  let depth = 0;
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      let end = text.indexOf('"', i + 1);
+      // A quote preceded by an odd number of backslashes is escaped: keep looking.
+      for (;;) {
+        let slashes = 0;
+        while (text.charCodeAt(end - 1 - slashes) === 0x5c) slashes++;
+        if (slashes % 2 === 0) break;
+        end = text.indexOf('"', end + 1);
+      }
+      if (depth === 1 && expectKey) {
+        const key = JSON.parse(text.slice(i, end + 1)) as string;
+        if (seen.has(key)) return key;
+        seen.add(key);
+        expectKey = false;
+      }
+      i = end;
+    } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      depth++;
+      if (depth === 1) expectKey = true;
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      depth--;
+    } else if (c === 0x2c /* , */ && depth === 1) {
+      expectKey = true;
+    }
+  }
+  return undefined;
 }
 
 /** Compact JSON text of a value produced by parseJson. */

@@ -183,6 +183,14 @@ export function createApp(deps: AppDeps): GatewayApp {
 function notFoundOrMethodNotAllowed(document: Record<string, unknown>): RequestHandler {
   const routes = new RouteTable(document);
   return (req, _res, next) => {
-    next(routes.match(req.path) === undefined ? Errors.notFound() : Errors.methodNotAllowed());
+    const route = routes.match(req.path);
+    next(route === undefined ? Errors.notFound() : Errors.methodNotAllowed(allowHeader(route.methods)));
   };
+}
+
+/** The contract's methods for a path, plus HEAD wherever GET is (express answers HEAD for GET routes). */
+function allowHeader(methods: string[]): string {
+  const allow = new Set(methods);
+  if (allow.has('GET')) allow.add('HEAD');
+  return [...allow].sort().join(', ');
 }
