@@ -181,7 +181,8 @@ function send(req: Request, target: string, peer: Peer, options: ForwardingOptio
       headers,
       options.proof.sign({
         method: req.method,
-        target,
+        // Exactly what the owner will see as its request target (a peer URL may carry a base path).
+        target: url.pathname + url.search,
         from: options.nodeId,
         identity: identityOf(req.res!),
         body,
