@@ -206,6 +206,51 @@ describe('consumer creation with the Kafka properties clients commonly send', ()
   });
 });
 
+describe('auto.offset.reset: none', () => {
+  it('fails a fetch for a partition with no committed offset, reads after a seek, and starts at a committed offset', async () => {
+    const t = await createTopic(1);
+    await post(`${gw.url}/topics/${t}`, JSON_V2, { records: [1, 2, 3].map((n) => ({ value: { n } })) });
+    const group = uniqueName('none');
+    const open = async () => {
+      const res = await post(`${gw.url}/consumers/${group}`, V2, { format: 'json', 'auto.offset.reset': 'none' });
+      assert.equal(res.status, 200, res.text);
+      return res.body.base_uri as string;
+    };
+    const first = await open();
+    const second = await open();
+    try {
+      await post(`${first}/assignments`, V2, { partitions: [{ topic: t, partition: 0 }] });
+      const refused = await request(`${first}/records?timeout=3000`, { headers: { accept: JSON_V2 } });
+      assert.equal(refused.status, 409, refused.text);
+      assert.equal(refused.body.error_code, 40903);
+      assert.match(refused.body.message, new RegExp(`${t}-0`));
+
+      assert.equal(
+        (await post(`${first}/positions/beginning`, V2, { partitions: [{ topic: t, partition: 0 }] })).status,
+        204,
+      );
+      const read = await request(`${first}/records?timeout=5000`, { headers: { accept: JSON_V2 } });
+      assert.equal(read.status, 200, read.text);
+      assert.deepEqual(
+        read.body.map((r: { value: { n: number } }) => r.value.n),
+        [1, 2, 3],
+      );
+      await post(`${first}/offsets`, V2, { offsets: [{ topic: t, partition: 0, offset: 0 }] });
+
+      // The group now has a committed offset: another instance starts right after it.
+      await post(`${second}/assignments`, V2, { partitions: [{ topic: t, partition: 0 }] });
+      const resumed = await request(`${second}/records?timeout=5000`, { headers: { accept: JSON_V2 } });
+      assert.equal(resumed.status, 200, resumed.text);
+      assert.deepEqual(
+        resumed.body.map((r: { value: { n: number } }) => r.value.n),
+        [2, 3],
+      );
+    } finally {
+      await Promise.all([request(first, { method: 'DELETE' }), request(second, { method: 'DELETE' })]);
+    }
+  });
+});
+
 describe('subscribe bodies', () => {
   it('answers 409 40903 to topics and topic_pattern together, and subscribes to nothing', async () => {
     const group = uniqueName('both');

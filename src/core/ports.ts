@@ -89,7 +89,8 @@ export interface ConsumedRecord {
 /** The whitelisted settings a client may choose at creation; nothing else reaches Kafka. */
 export interface ConsumerSettings {
   format: ConsumerFormat;
-  autoOffsetReset: 'earliest' | 'latest';
+  /** `none`: a fetch fails (40903) for an assigned partition with no committed offset and no seek, as Kafka's poll. */
+  autoOffsetReset: 'earliest' | 'latest' | 'none';
   autoCommit: boolean;
   /** Bytes a fetch waits for before answering early; ≤ 0 = answer as soon as any record is ready. */
   fetchMinBytes: number;

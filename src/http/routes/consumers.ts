@@ -367,10 +367,9 @@ export function settingsFrom(b: CreateBody): ConsumerSettings {
   if (format !== 'json' && format !== 'binary') throw invalid(`Invalid format type "${b.format}"; use json or binary`);
 
   const reset = (b['auto.offset.reset'] ?? 'latest').toLowerCase();
-  if (reset === 'none') throw invalid('auto.offset.reset=none is not supported; use earliest or latest');
-  if (reset !== 'earliest' && reset !== 'latest') {
+  if (reset !== 'earliest' && reset !== 'latest' && reset !== 'none') {
     throw invalid(
-      `Invalid value ${b['auto.offset.reset']} for configuration auto.offset.reset: String must be one of: latest, earliest`,
+      `Invalid value ${b['auto.offset.reset']} for configuration auto.offset.reset: String must be one of: latest, earliest, none`,
     );
   }
 

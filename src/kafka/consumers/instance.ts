@@ -209,6 +209,7 @@ export class KafkaConsumerInstance implements ConsumerInstance {
         // [] while the consumer is still joining (the classic "first fetch is empty" complaint).
         await waitFor(session.joined, this.deps.joinTimeoutMs, signal);
       }
+      if (this.settings.autoOffsetReset === 'none') await this.requireStartingOffsets();
       const deadline = Date.now() + timeoutMs;
       const minBytes = this.settings.fetchMinBytes;
       for (;;) {
@@ -238,6 +239,24 @@ export class KafkaConsumerInstance implements ConsumerInstance {
       this.busy--;
       this.touch();
     }
+  }
+
+  /**
+   * auto.offset.reset=none, as Kafka's poll(): an assigned partition that has neither a committed
+   * offset in the group nor a position the client chose (a seek, or records already read) fails
+   * the fetch, naming the partitions, instead of silently starting somewhere.
+   */
+  private async requireStartingOffsets(): Promise<void> {
+    const unknown = this.assignment().filter((p) => !this.taken.has(tpKey(p.topic, p.partition)));
+    if (unknown.length === 0) return;
+    const committed = await kafkaCall(() => this.deps.offsets.committed(this.group, unknown));
+    const has = new Set(committed.map((o) => tpKey(o.topic, o.partition)));
+    const missing = unknown.filter((p) => !has.has(tpKey(p.topic, p.partition)));
+    if (missing.length === 0) return;
+    throw Errors.illegalState(
+      `No committed offset for ${missing.map((p) => `${p.topic}-${p.partition}`).join(', ')} and auto.offset.reset is none; ` +
+        'seek (POST …/positions) or commit an offset for it first.',
+    );
   }
 
   private markReturned(records: FetchResult['records']): void {
