@@ -281,7 +281,8 @@ async function waitForBrokers(brokers, count, deadline) {
 /**
  * Starts a single broker and resolves once it answers Kafka metadata requests.
  * @param {{port?: number, heap?: string, version?: string}} [options]
- * @returns {Promise<{brokers: string, port: number, dir: string, version: string, stop: () => Promise<void>, process: import('node:child_process').ChildProcess}>}
+ * `kill` (SIGKILL), `shutdown` (SIGTERM), `freeze`/`thaw` (SIGSTOP/SIGCONT) and `start`/`restart`
+ * fault the broker and bring it back on the same port and log dir; `stop` ends it for good.
  */
 export async function startLocalKafka(options = {}) {
   const version = options.version ?? process.env.KAFKA_VERSION ?? KAFKA_VERSION;
@@ -321,7 +322,23 @@ export async function startLocalKafka(options = {}) {
     await stop();
     throw err;
   }
-  return { brokers: `127.0.0.1:${port}`, port, dir, version, stop, process: node.proc };
+  return {
+    brokers: `127.0.0.1:${port}`,
+    port,
+    dir,
+    version,
+    stop,
+    get process() {
+      return node.proc;
+    },
+    // Faults on the same port and log dir (see KafkaNode): the broker comes back with its data.
+    kill: () => node.kill(),
+    shutdown: () => node.stop(),
+    freeze: () => node.freeze(),
+    thaw: () => node.thaw(),
+    start: () => node.start(),
+    restart: () => node.restart(),
+  };
 }
 
 /**

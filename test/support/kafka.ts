@@ -91,3 +91,26 @@ export async function closeAdmin(): Promise<void> {
   if (adminPromise) await (await adminPromise).disconnect();
   adminPromise = undefined;
 }
+
+/** A broker of a test's own (scripts/local-kafka.mjs), for faults the shared broker must not see. */
+export interface PrivateKafka {
+  brokers: string;
+  port: number;
+  version: string;
+  /** SIGKILL / SIGTERM / SIGSTOP / SIGCONT; `start` brings it back on the same port and data. */
+  kill(): Promise<void>;
+  shutdown(): Promise<void>;
+  freeze(): void;
+  thaw(): void;
+  start(): Promise<void>;
+  /** Ends it for good and deletes its data. */
+  stop(): Promise<void>;
+}
+
+export async function startPrivateKafka(options: { heap?: string } = {}): Promise<PrivateKafka> {
+  // A plain ESM script without type declarations (the same one that runs the test broker).
+  const { startLocalKafka } = (await import('../../scripts/local-kafka.mjs' as string)) as {
+    startLocalKafka: (o: { heap?: string }) => Promise<PrivateKafka>;
+  };
+  return startLocalKafka({ heap: options.heap ?? '384m' });
+}

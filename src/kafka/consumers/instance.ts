@@ -18,7 +18,7 @@ import type {
   PartitionOffset,
   TopicPartition,
 } from '../../core/ports.js';
-import { isRetriable } from '../client.js';
+import { toGatewayError } from '../errors.js';
 import { RecordBuffer, tpKey } from './buffer.js';
 import type { GroupOffsets } from './group-offsets.js';
 import { privateGroupId } from './manual-assigner.js';
@@ -398,10 +398,9 @@ function dedupe(partitions: TopicPartition[]): TopicPartition[] {
   return [...seen.values()];
 }
 
+/** The one Kafka-error mapping (kafka/errors.ts): 50003 when retrying may help, else 50002. */
 export function kafkaError(err: unknown): GatewayError {
-  if (err instanceof GatewayError) return err;
-  const message = err instanceof Error ? err.message : String(err);
-  return isRetriable(err) ? Errors.kafkaRetriable(message) : Errors.kafka(message);
+  return toGatewayError(err);
 }
 
 async function kafkaCall<T>(fn: () => Promise<T>): Promise<T> {

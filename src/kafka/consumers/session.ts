@@ -6,9 +6,19 @@
  * returns at once; when the buffer is full the partition is paused (kafkajs keeps heartbeating,
  * so the member stays in the group) and resumed once the client has drained it below half.
  * kafkajs never commits (autoCommit: false): the instance commits only what its client received.
+ *
+ * Two kafkajs behaviours are fenced off here:
+ * - `commitOffsets` returns without error when its runner is not running (after a crash, while
+ *   it restarts) and stores nothing. A commit here is answered only once kafkajs reported the
+ *   coordinator's OK (its COMMIT_OFFSETS event) for exactly these offsets; otherwise 50003.
+ * - After a crash kafkajs restarts itself on a timer and rejoins the group. Once the session is
+ *   closed no restart may happen (restartOnFailure says no), and a join that still slips through
+ *   (a restart already under way) is left again at once.
  */
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
+import { Errors } from '../../core/errors.js';
+import { toGatewayError } from '../errors.js';
 import type { ConsumedRecord, PartitionOffset, RecordHeader, TopicPartition } from '../../core/ports.js';
 import { RecordBuffer, tpKey } from './buffer.js';
 import { byTopic } from './group-offsets.js';
@@ -42,6 +52,11 @@ export class KafkaSession {
   private joinedOnce = false;
   private readonly paused = new Map<string, TopicPartition>();
   private closed = false;
+  /** In the group with a running fetch loop: commits can be sent as a member now. */
+  private member = false;
+  /** Offsets the coordinator confirmed during the commit in progress (topic:partition → offset). */
+  private confirmed: Map<string, string> | undefined;
+  private commitChain: Promise<unknown> = Promise.resolve();
   private resolveJoined!: () => void;
   /** Resolves on the first join (group assignment received). */
   readonly joined = new Promise<void>((resolve) => (this.resolveJoined = resolve));
@@ -58,11 +73,41 @@ export class KafkaSession {
       maxWaitTimeInMs: 500,
       maxBytes: Math.max(maxBufferBytes, 64 * 1024),
       maxBytesPerPartition: Math.min(Math.max(maxBufferBytes, 64 * 1024), 1024 * 1024),
-      retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 5_000 },
+      retry: {
+        retries: 5,
+        initialRetryTime: 100,
+        maxRetryTime: 5_000,
+        // A closed session never comes back (kafkajs asks this after a crash).
+        restartOnFailure: async () => !this.closed,
+      },
     });
-    const { GROUP_JOIN, CRASH } = this.consumer.events;
-    this.consumer.on(GROUP_JOIN, (e) => this.onGroupJoin(e.payload.memberAssignment));
+    const { GROUP_JOIN, CRASH, STOP, REBALANCING, COMMIT_OFFSETS } = this.consumer.events;
+    this.consumer.on(GROUP_JOIN, (e) => {
+      if (this.closed) {
+        // A restart that was already under way when we closed: leave again (after kafkajs has
+        // marked its runner running, so that its stop() sends LeaveGroup).
+        setTimeout(() => void this.disconnect(), 0);
+        return;
+      }
+      this.member = true;
+      this.onGroupJoin(e.payload.memberAssignment);
+    });
+    this.consumer.on(STOP, () => (this.member = false));
+    this.consumer.on(REBALANCING, () => (this.member = false));
+    this.consumer.on(COMMIT_OFFSETS, (e) => {
+      const confirmed = this.confirmed;
+      if (confirmed === undefined) return;
+      for (const t of e.payload.topics) {
+        for (const p of t.partitions) confirmed.set(`${p.partition}:${t.topic}`, String(p.offset));
+      }
+    });
     this.consumer.on(CRASH, (e) => {
+      this.member = false;
+      if (this.closed) {
+        // kafkajs may have scheduled a restart just before we closed: disconnect clears it.
+        setTimeout(() => void this.disconnect(), 0);
+        return;
+      }
       if (e.payload.restart) return;
       this.failure = e.payload.error;
       this.options.logger.warn({ err: e.payload.error, group: groupId }, 'consumer stopped after an error');
@@ -100,11 +145,35 @@ export class KafkaSession {
     this.resume(tp);
   }
 
-  /** Commits as a member of the group (subscribe mode). */
-  async commit(offsets: PartitionOffset[]): Promise<void> {
-    if (offsets.length === 0) return;
+  /**
+   * Commits as a member of the group (subscribe mode). Resolves only once the group coordinator
+   * stored every offset; while the consumer is out of the group (a crash and restart after a
+   * broker or coordinator failure, a rebalance) it fails with a retriable 50003.
+   */
+  commit(offsets: PartitionOffset[]): Promise<void> {
+    if (offsets.length === 0) return Promise.resolve();
+    // One at a time, so the coordinator's confirmations belong to this commit.
+    const run = this.commitChain.then(() => this.commitNow(offsets));
+    this.commitChain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async commitNow(offsets: PartitionOffset[]): Promise<void> {
+    if (this.closed || !this.member) throw notAMember();
     const flat = byTopic(offsets).flatMap(({ topic, partitions }) => partitions.map((p) => ({ topic, ...p })));
-    await this.consumer.commitOffsets(flat);
+    const confirmed = new Map<string, string>();
+    this.confirmed = confirmed;
+    try {
+      await this.consumer.commitOffsets(flat);
+    } catch (err) {
+      // kafkajs between a crash and its restart has no consumer group at all.
+      if (!this.member || /not initialized/i.test(err instanceof Error ? err.message : '')) throw notAMember();
+      throw toGatewayError(err);
+    } finally {
+      this.confirmed = undefined;
+    }
+    // kafkajs returns quietly when its runner stopped meanwhile: only the coordinator's answer counts.
+    if (!flat.every((o) => confirmed.get(`${o.partition}:${o.topic}`) === o.offset)) throw notAMember();
   }
 
   /** Resumes paused partitions once the client has drained the buffer below half. */
@@ -118,9 +187,14 @@ export class KafkaSession {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.member = false;
     this.resolveJoined();
     this.options.buffer.wake();
-    // disconnect() stops the fetch loop and sends LeaveGroup, so the group rebalances at once.
+    await this.disconnect();
+  }
+
+  /** Stops the fetch loop, sends LeaveGroup (the group rebalances at once) and cancels a pending restart. */
+  private async disconnect(): Promise<void> {
     await this.consumer.disconnect().catch((err: unknown) => {
       this.options.logger.warn({ err, group: this.options.groupId }, 'consumer disconnect failed');
     });
@@ -171,6 +245,12 @@ export class KafkaSession {
       // Not running any more (closing): nothing to resume.
     }
   }
+}
+
+function notAMember() {
+  return Errors.kafkaRetriable(
+    'The consumer is rejoining its group after a Kafka failure or rebalance; the commit was not stored. Retry it.',
+  );
 }
 
 function toRecord(topic: string, partition: number, m: KafkaMessage): ConsumedRecord {
