@@ -304,8 +304,9 @@ describe('contract and docs served by the gateway', () => {
     const urls = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
     assert.ok(urls.length >= 3);
     for (const u of urls) {
-      assert.ok(u.startsWith('/docs/'), `${u} is not served by the gateway`);
-      assert.equal((await fetch(`${gw.url}${u}`)).status, 200, u);
+      // Relative to the page, so it also works under a stage prefix (test/proxy-nginx.test.ts).
+      assert.ok(u.startsWith('docs/'), `${u} is not served by the gateway`);
+      assert.equal((await fetch(new URL(u, `${gw.url}/docs`))).status, 200, u);
     }
     const init = await (await fetch(`${gw.url}/docs/init.js`)).text();
     assert.doesNotMatch(init, /https?:\/\//, 'the page must not load anything from the internet');
