@@ -57,4 +57,10 @@ describe('405 Method Not Allowed', () => {
     assert.equal(instance.status, 405);
     assert.equal(instance.headers.get('allow'), 'DELETE, GET, HEAD, POST');
   });
+
+  it('OPTIONS lists every method of the path, not only those of the first router that matched', async () => {
+    const res = await request(`${gw.url}/topics/x`, { method: 'OPTIONS' });
+    assert.equal(res.status, 204);
+    assert.equal(res.headers.get('allow'), 'GET, HEAD, OPTIONS, POST');
+  });
 });

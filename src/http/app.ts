@@ -97,6 +97,9 @@ export function createApp(deps: AppDeps): GatewayApp {
   const authz = security?.authorizer.enabled ? security.authorizer.hooks() : undefined;
 
   const operation = makeOperation(validator);
+  // OPTIONS answers from the contract, not from whichever router matched first (the metadata
+  // router alone would say `GET, HEAD` for /topics/{topic}, which also takes POST).
+  app.use(answerOptions(validator.document));
   app.use(
     metadataRoutes({
       operation,
@@ -185,6 +188,17 @@ function notFoundOrMethodNotAllowed(document: Record<string, unknown>): RequestH
   return (req, _res, next) => {
     const route = routes.match(req.path);
     next(route === undefined ? Errors.notFound() : Errors.methodNotAllowed(allowHeader(route.methods)));
+  };
+}
+
+/** OPTIONS on a contract path → 204 with the path's methods in Allow (CORS preflights are answered before). */
+function answerOptions(document: Record<string, unknown>): RequestHandler {
+  const routes = new RouteTable(document);
+  return (req, res, next) => {
+    const route = req.method === 'OPTIONS' ? routes.match(req.path) : undefined;
+    if (route === undefined) return next();
+    res.setHeader('Allow', allowHeader([...route.methods, 'OPTIONS']));
+    res.status(204).end();
   };
 }
 
