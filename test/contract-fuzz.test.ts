@@ -1,0 +1,112 @@
+// The contract, fuzzed: schemathesis (PyPI, pinned) generates requests from openapi.yaml for every
+// operation (examples, coverage, fuzzing and stateful phases, all checks) against a real gateway
+// and broker. The gateway must never answer a 5xx other than the documented ones and never a status
+// the contract does not list for that operation. Other checks (e.g. "schema-valid request
+// rejected": the schema cannot say that a topic must exist) are reported with their totals.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { RunningGateway } from '../src/gateway.js';
+import { startTestGateway } from './support/gateway.js';
+import { closeAdmin } from './support/kafka.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const SCHEMATHESIS = '4.32.5';
+const venv = path.join(root, '.cache', `schemathesis-${SCHEMATHESIS}`);
+const st = path.join(venv, 'bin', 'st');
+/** Examples per operation and phase: the whole run stays around a minute on two cores. */
+const MAX_EXAMPLES = Number(process.env.FUZZ_MAX_EXAMPLES ?? 20);
+
+/** The project's own venv under .cache/, created once (needs python3 and PyPI). */
+function ensureSchemathesis(): void {
+  if (existsSync(st)) return;
+  const run = (cmd: string, args: string[]) => {
+    const r = spawnSync(cmd, args, { stdio: 'inherit' });
+    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status})`);
+  };
+  run('python3', ['-m', 'venv', venv]);
+  run(path.join(venv, 'bin', 'pip'), ['install', '-q', `schemathesis==${SCHEMATHESIS}`]);
+}
+
+let gw: RunningGateway;
+before(
+  async () => {
+    ensureSchemathesis();
+    gw = await startTestGateway();
+  },
+  { timeout: 600_000 },
+);
+after(async () => {
+  await gw?.close();
+  await closeAdmin();
+});
+
+interface Failure {
+  code: string;
+  title: string;
+  count: number;
+}
+
+describe('contract fuzzing (schemathesis)', () => {
+  it('finds no 5xx and no undocumented status in any operation', { timeout: 900_000 }, async () => {
+    const reports = mkdtempSync(path.join(os.tmpdir(), 'fuzz-'));
+    const junit = path.join(reports, 'junit.xml');
+    const args = [
+      'run',
+      path.join(root, 'openapi.yaml'),
+      '--url',
+      gw.url,
+      '--checks',
+      'all',
+      '--max-examples',
+      String(MAX_EXAMPLES),
+      '--seed',
+      process.env.FUZZ_SEED ?? '1',
+      '--workers',
+      '2',
+      '--no-color',
+      '--report',
+      'junit',
+      '--report-junit-path',
+      junit,
+    ];
+    const output = await new Promise<string>((resolve, reject) => {
+      const child = spawn(st, args, { cwd: reports, env: { ...process.env, SCHEMATHESIS_TELEMETRY: 'false' } });
+      let text = '';
+      child.stdout.on('data', (d: Buffer) => (text += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (text += d.toString()));
+      // Bounded: a run that hangs is killed and fails the test.
+      const timer = setTimeout(() => child.kill('SIGKILL'), 600_000);
+      child.once('error', reject);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        resolve(text);
+      });
+    });
+    const summary = output.slice(output.lastIndexOf('SUMMARY'));
+    const failures: Failure[] = [...summary.matchAll(/❌ (ST\d+) ([^:\n]+): (\d+)/g)].map((m) => ({
+      code: m[1]!,
+      title: m[2]!,
+      count: Number(m[3]),
+    }));
+    const cases = /(\d+) generated/.exec(summary)?.[1];
+    const networkErrors = /Network Error: (\d+)/.exec(summary)?.[1] ?? '0';
+    console.log(
+      `[fuzz] ${cases} test cases, ${MAX_EXAMPLES} examples per operation; failures by check: ` +
+        `${failures.map((f) => `${f.code} ${f.title} ${f.count}`).join('; ') || 'none'}; network errors ${networkErrors}`,
+    );
+    assert.ok(cases !== undefined && Number(cases) > 100, `schemathesis did not run:\n${output.slice(-3000)}`);
+    assert.ok(existsSync(junit), 'no junit report');
+    const junitText = readFileSync(junit, 'utf8');
+    // ST100-ST1xx are the server-side response checks: server errors, undocumented status codes,
+    // content types and headers, response schema conformance.
+    const serverSide = failures.filter((f) => /^ST1\d\d$/.test(f.code));
+    assert.deepEqual(serverSide, [], `schemathesis found:\n${output.slice(output.indexOf('FAILURES'))}`);
+    assert.doesNotMatch(junitText, /Server error|Undocumented status code/);
+    rmSync(reports, { recursive: true, force: true });
+  });
+});
