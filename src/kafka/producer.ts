@@ -100,9 +100,12 @@ export class KafkaProducerBridge implements ProduceService {
     // Partitions are always chosen above, so kafkajs's partitioner choice (and its warning) is moot.
     // Idempotent: kafkajs then retries without limit (limiting them could let a later batch reuse
     // a sequence number and be dropped as a duplicate); our own deadline answers the client.
+    const idempotent = options.idempotent ?? true;
     this.producer = kafka.producer({
       allowAutoTopicCreation: false,
-      idempotent: options.idempotent ?? true,
+      idempotent,
+      // The client's retry limit would otherwise apply (kafkajs merges it in).
+      retry: idempotent ? { retries: Number.MAX_SAFE_INTEGER } : undefined,
       createPartitioner: Partitioners.DefaultPartitioner,
     });
   }
