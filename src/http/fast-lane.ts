@@ -53,8 +53,28 @@ export interface FastLane {
   serverOptions: { IncomingMessage: typeof IncomingMessage; ServerResponse: typeof ServerResponse };
 }
 
+/**
+ * The lane must run exactly the app's middleware: every handler of `parts.before` is mounted on the
+ * app, in the same order. Checked once at start-up, so a middleware added to one path and not the
+ * other stops the process instead of silently skipping produce.
+ */
+function assertSameChain(app: Express, before: RequestHandler[]): void {
+  const router = (app as unknown as { router: { stack: Array<{ handle: unknown }> } }).router;
+  const mounted = router.stack.map((layer) => layer.handle);
+  let at = -1;
+  for (const [i, handler] of before.entries()) {
+    const found = mounted.indexOf(handler, at + 1);
+    if (found < 0)
+      throw new Error(
+        `fast lane: middleware #${i} (${handler.name || 'anonymous'}) is not mounted on the app in order`,
+      );
+    at = found;
+  }
+}
+
 /** A request listener where produce requests take the fast lane and all others go to express. */
 export function withFastLane(app: Express, parts: FastLaneParts): FastLane {
+  assertSameChain(app, parts.before);
   const surface = expressSurface(app);
   class LaneRequest extends IncomingMessage {}
   class LaneResponse<R extends IncomingMessage = IncomingMessage> extends ServerResponse<R> {}
@@ -106,7 +126,11 @@ function run(req: Request, res: Response, chain: RequestHandler[], onError: Erro
   const next = (err?: unknown): void => {
     if (err !== undefined && err !== null) return fail(err);
     const handler = chain[i++];
-    if (handler === undefined) return;
+    // A chain that ends without answering would leave the client hanging: answer it as an error.
+    if (handler === undefined) {
+      if (!res.headersSent) fail(new Error('fast lane: the produce chain ended without an answer'));
+      return;
+    }
     try {
       const result = handler(req, res, next) as unknown;
       if (result instanceof Promise) result.catch(fail);
