@@ -155,6 +155,11 @@ export class GatewayProcess {
     return this.child.exitCode === null && this.child.signalCode === null;
   }
 
+  /** The process id (for /proc figures such as peak RSS). */
+  get pid(): number {
+    return this.child.pid!;
+  }
+
   /** SIGTERM (graceful) or SIGKILL; resolves when the process is gone. */
   async stop(signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
     if (!this.running) return;
