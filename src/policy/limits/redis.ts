@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
 /** Reconnect attempts while Redis is away: often enough to serve again well within 1 s of its return. */
-export const REDIS_RETRY_MAX_MS = 250;
+export const REDIS_RETRY_MAX_MS = 100;
 
 export function createRedis(url: string, logger: Logger): Redis {
   const redis = new Redis(url, {
@@ -17,7 +17,7 @@ export function createRedis(url: string, logger: Logger): Redis {
     // Queued until the first connection is up (start-up must not refuse traffic for a few ms);
     // the breaker below turns queueing off while Redis is known to be down.
     enableOfflineQueue: true,
-    retryStrategy: (attempt) => Math.min(attempt * 50, REDIS_RETRY_MAX_MS),
+    retryStrategy: (attempt) => Math.min(attempt * 20, REDIS_RETRY_MAX_MS),
   });
   let down = false;
   // Circuit breaker: once the connection is lost, commands fail immediately ("open") instead of
