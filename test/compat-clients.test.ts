@@ -397,6 +397,7 @@ describe('expected conditions are not logged as errors', () => {
     for (const error of [
       "The coordinator is loading and hence can't process requests",
       'The coordinator is not available',
+      'This is not the correct coordinator for this group',
       'Topic with this name already exists',
     ]) {
       assert.equal(expectedKafkaCondition({ message: 'Response JoinGroup(key: 11, version: 5)', error }), true, error);

@@ -79,11 +79,11 @@ patchMetadataParse();
 
 /**
  * kafkajs error logs of conditions that are expected and handled: creating a topic that already
- * exists (a race with another replica's start-up), and a group coordinator that is still loading
- * or not yet available on a fresh cluster (kafkajs retries). Logged at info, not counted as errors.
+ * exists (a race with another replica's start-up), and a group or transaction coordinator that
+ * is still loading, not yet available or just moved on a fresh cluster (kafkajs retries). Logged at info, not counted as errors.
  */
 const EXPECTED_KAFKA_CONDITION =
-  /already exists|coordinator is loading|coordinator is not available|COORDINATOR_LOAD_IN_PROGRESS|COORDINATOR_NOT_AVAILABLE|TOPIC_ALREADY_EXISTS/i;
+  /already exists|coordinator is loading|coordinator is not available|not the correct coordinator|COORDINATOR_LOAD_IN_PROGRESS|COORDINATOR_NOT_AVAILABLE|NOT_COORDINATOR|TOPIC_ALREADY_EXISTS/i;
 
 export function expectedKafkaCondition(entry: { message?: string; error?: unknown }): boolean {
   return typeof entry.error === 'string' && EXPECTED_KAFKA_CONDITION.test(entry.error);

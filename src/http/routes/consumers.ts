@@ -137,16 +137,8 @@ export function consumerRoutes(deps: ConsumerRouteDeps): Router {
     `${base}/subscription`,
     op({ id: 'subscribe', offers }, async ({ req, params }) => {
       const instance = instanceOf(req, params);
-      let b: { topics?: string[]; topic_pattern?: string };
-      try {
-        b = required<{ topics?: string[]; topic_pattern?: string }>(req, 'subscribe');
-      } catch (err) {
-        // A body of the wrong JSON types is a 422, as Confluent's bean validation answers.
-        if (err instanceof GatewayError && err.errorCode === 400 && err.details.validationErrors !== undefined) {
-          throw Errors.unprocessable(err.message, err.details.validationErrors);
-        }
-        throw err;
-      }
+      if (hasBody(req)) subscribeTypes(jsonBody(req)!.value);
+      const b = required<{ topics?: string[]; topic_pattern?: string }>(req, 'subscribe');
       if (b.topics !== undefined && b.topic_pattern !== undefined) {
         throw Errors.illegalState('Subscription to topics, partitions and pattern are mutually exclusive.');
       }
@@ -333,6 +325,29 @@ export function consumerRoutes(deps: ConsumerRouteDeps): Router {
   }
 
   return router;
+}
+
+/**
+ * A subscribe body of the wrong JSON types (`"topics": "t"`, `"topics": [1]`, `"topic_pattern": 5`)
+ * is a 422, as Confluent's bean validation answers; other problems stay 400 (openapi.yaml).
+ */
+function subscribeTypes(body: unknown): void {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return;
+  const { topics, topic_pattern: pattern } = body as Record<string, unknown>;
+  const issues: Array<{ path: string; message: string }> = [];
+  if (topics !== undefined && topics !== null) {
+    if (!Array.isArray(topics)) issues.push({ path: '/topics', message: 'must be array' });
+    else
+      topics.forEach((t, i) => {
+        if (typeof t !== 'string') issues.push({ path: `/topics/${i}`, message: 'must be string' });
+      });
+  }
+  if (pattern !== undefined && pattern !== null && typeof pattern !== 'string') {
+    issues.push({ path: '/topic_pattern', message: 'must be string' });
+  }
+  if (issues.length > 0) {
+    throw Errors.unprocessable(issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues);
+  }
 }
 
 /** The create-request fields openapi.yaml defines. */
