@@ -248,6 +248,18 @@ describe('base_uri from a trusted proxy hop', () => {
   });
 });
 
+describe('/docs under a prefix, without a browser', () => {
+  it('links everything relative to the page, and sends /docs/ back to ../docs so relative links stay right', async () => {
+    const page = await (await fetch(`${gw.url}/docs`)).text();
+    assert.doesNotMatch(page, /(?:src|href)="\//, 'no root-relative URL in the page');
+    const init = await (await fetch(`${gw.url}/docs/init.js`)).text();
+    assert.match(init, /url: 'openapi\.yaml'/);
+    const slash = await fetch(`${gw.url}/docs/`, { redirect: 'manual' });
+    assert.equal(slash.status, 301);
+    assert.equal(slash.headers.get('location'), '../docs');
+  });
+});
+
 describe('PUBLIC_URL with a path', () => {
   it('gives base_uris under that path, and the path alone reaches the instance', async () => {
     const g = await startTestGateway({ PUBLIC_URL: 'https://api.example.com/prod/' });
