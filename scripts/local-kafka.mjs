@@ -405,6 +405,28 @@ export async function startLocalKafkaCluster(options = {}) {
       if (n === undefined) throw new Error(`no Kafka node ${id}`);
       return n;
     },
+    /** Id of the active KRaft controller (the quorum leader), asked with Kafka's own quorum tool. */
+    controller() {
+      const live = nodes.filter((n) => n.state === 'running');
+      const result = spawnSync(
+        'java',
+        [
+          '-cp',
+          `${jarDirFor(version)}/*`,
+          `-Dlog4j2.configurationFile=${log4j}`,
+          '-Dkafka.logs.dir=' + root,
+          'org.apache.kafka.tools.MetadataQuorumCommand',
+          '--bootstrap-server',
+          live.map((n) => `127.0.0.1:${n.port}`).join(','),
+          'describe',
+          '--status',
+        ],
+        { encoding: 'utf8', timeout: 60_000 },
+      );
+      const leader = /LeaderId:\s*(\d+)/.exec(result.stdout ?? '');
+      if (leader === null) throw new Error(`no quorum leader reported: ${result.stderr || result.stdout}`);
+      return Number(leader[1]);
+    },
     /** Restarts every node that is not running and waits until all are registered and in sync. */
     async heal(timeoutMs = 120_000) {
       for (const n of nodes) n.thaw();
@@ -453,6 +475,7 @@ async function waitForHealthy(brokers, count, deadline) {
 /**
  * A tiny HTTP control endpoint on 127.0.0.1 so test files (other processes) can fault the cluster:
  *   GET  /                      {version, brokers, replicationFactor, minInsync, nodes:[{id,port,pid,state}]}
+ *   GET  /controller            {id} of the active KRaft controller
  *   POST /nodes/{id}/{stop|kill|freeze|thaw|start|restart}   → the node's info once done
  *   POST /heal                  every node running and in sync again
  * @returns {Promise<{url: string, close: () => Promise<void>}>}
@@ -474,6 +497,13 @@ export async function serveClusterControl(cluster) {
     };
     const url = new URL(req.url ?? '/', 'http://x');
     if (req.method === 'GET' && url.pathname === '/') return reply(200, describe());
+    if (req.method === 'GET' && url.pathname === '/controller') {
+      try {
+        return reply(200, { id: cluster.controller() });
+      } catch (err) {
+        return reply(500, { error: err instanceof Error ? err.message : String(err) });
+      }
+    }
     const action = /^\/nodes\/(\d+)\/(stop|kill|freeze|thaw|start|restart)$/.exec(url.pathname);
     if (req.method !== 'POST' || (action === null && url.pathname !== '/heal'))
       return reply(404, { error: 'not found' });

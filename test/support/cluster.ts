@@ -10,7 +10,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { admin, brokers } from './kafka.js';
+import { admin, brokers, kafka, uniqueName } from './kafka.js';
 import { freePort } from './net.js';
 
 export type NodeState = 'running' | 'stopped' | 'frozen';
@@ -51,6 +51,8 @@ export const cluster = {
   /** True when this run has a controllable cluster (the cluster phase of scripts/test.mjs). */
   available: Boolean(control),
   info: () => call<ClusterInfo>('GET', '/'),
+  /** The active KRaft controller's node id (the metadata quorum leader). */
+  controller: async () => (await call<{ id: number }>('GET', '/controller')).id,
   /**
    * stop = SIGTERM (controlled shutdown), kill = SIGKILL, freeze/thaw = SIGSTOP/SIGCONT,
    * start/restart on the same log dir. Resolves when done (start: the port accepts connections).
@@ -203,4 +205,322 @@ export function printFaultTable(rows: FaultRow[]): void {
   const fmt = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   const out = [fmt(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...lines.map(fmt)];
   console.log(`\n[fault table]\n${out.join('\n')}\n`);
+}
+
+/**
+ * Produces through the gateway and remembers, per record, what the answer said: acknowledged
+ * (HTTP 200 and that record's error_code null), failed (an error answer, a per-record error code,
+ * or no answer). Every record carries a unique id, so what is in Kafka afterwards can be counted
+ * per record: lost (acknowledged, not there) and duplicated (there more than once).
+ */
+export class ProduceLedger {
+  private next = 0;
+  readonly acked = new Set<number>();
+  readonly failed = new Set<number>();
+  readonly errorCodes = new Map<string, number>();
+  slowestMs = 0;
+  requests = 0;
+  private running = false;
+  private loops: Promise<void>[] = [];
+
+  constructor(
+    readonly topic: string,
+    private readonly recordsPerRequest = 5,
+    /** Client-side bound on one answer; a request past it counts as failed (no answer). */
+    private readonly answerWithinMs = 120_000,
+  ) {}
+
+  get sent(): number {
+    return this.next;
+  }
+
+  /** One produce request of `recordsPerRequest` new records. */
+  async produceOnce(gatewayUrl: string): Promise<void> {
+    const ids = Array.from({ length: this.recordsPerRequest }, () => this.next++);
+    const started = Date.now();
+    this.requests++;
+    try {
+      const res = await fetch(`${gatewayUrl}/topics/${this.topic}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/vnd.kafka.json.v2+json' },
+        body: JSON.stringify({ records: ids.map((id) => ({ value: { id } })) }),
+        signal: AbortSignal.timeout(this.answerWithinMs),
+      });
+      const text = await res.text();
+      const body =
+        text === ''
+          ? undefined
+          : (JSON.parse(text) as {
+              error_code?: number;
+              message?: string;
+              offsets?: Array<{ error_code: number | null; error?: string | null }>;
+            });
+      ids.forEach((id, i) => {
+        const record = body?.offsets?.[i];
+        const code = res.status === 200 ? (record?.error_code ?? null) : `${res.status}/${body?.error_code}`;
+        if (res.status === 200 && code === null) this.acked.add(id);
+        else {
+          this.failed.add(id);
+          this.count(String(code), (res.status === 200 ? record?.error : body?.message) ?? '');
+        }
+      });
+    } catch (err) {
+      for (const id of ids) this.failed.add(id);
+      this.count(err instanceof Error && err.name === 'TimeoutError' ? 'no answer' : 'connection error', String(err));
+    } finally {
+      this.slowestMs = Math.max(this.slowestMs, Date.now() - started);
+    }
+  }
+
+  /** First message seen per error code, to explain the table. */
+  readonly messages = new Map<string, string>();
+
+  private count(code: string, message: string): void {
+    this.errorCodes.set(code, (this.errorCodes.get(code) ?? 0) + 1);
+    if (!this.messages.has(code)) this.messages.set(code, message);
+  }
+
+  /** Keeps `concurrency` requests in flight until stop(). */
+  start(gatewayUrl: () => string, concurrency = 4, pauseMs = 20): void {
+    this.running = true;
+    this.loops = Array.from({ length: concurrency }, async () => {
+      while (this.running) {
+        await this.produceOnce(gatewayUrl());
+        await new Promise((r) => setTimeout(r, pauseMs));
+      }
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await Promise.all(this.loops);
+  }
+
+  /** Reads the whole topic natively and counts every record id. */
+  async verify(fault: string): Promise<FaultRow & { storedAfterFailure: number }> {
+    const copies = new Map<number, number>();
+    for (const value of await readWholeTopic(this.topic)) {
+      const id = (JSON.parse(value.toString()) as { id: number }).id;
+      copies.set(id, (copies.get(id) ?? 0) + 1);
+    }
+    let lost = 0;
+    for (const id of this.acked) if (!copies.has(id)) lost++;
+    let duplicated = 0;
+    for (const n of copies.values()) duplicated += n - 1;
+    let storedAfterFailure = 0;
+    for (const id of this.failed) if (copies.has(id)) storedAfterFailure++;
+    const errors = [...this.errorCodes]
+      .map(([code, n]) => `${code}×${n} (${(this.messages.get(code) ?? '').slice(0, 70)})`)
+      .join(' ');
+    return {
+      fault,
+      sent: this.sent,
+      acked: this.acked.size,
+      failed: this.failed.size,
+      lost,
+      duplicated,
+      slowestMs: this.slowestMs,
+      storedAfterFailure,
+      note: [errors && `errors: ${errors}`, storedAfterFailure > 0 && `${storedAfterFailure} failed yet stored once`]
+        .filter(Boolean)
+        .join('; '),
+    };
+  }
+}
+
+interface CommitAnswer {
+  status: number;
+  errorCode: number | null;
+  ms: number;
+  /** Next offset to read per partition, as committed (Kafka's convention: last processed + 1). */
+  next: Map<number, number>;
+}
+
+/**
+ * Consumes a topic through a gateway consumer instance, committing (explicit offsets) after
+ * every non-empty fetch, and remembers every answer: which commits were acknowledged (200) and
+ * how often each record was delivered.
+ */
+export class ConsumeLedger {
+  readonly commits: CommitAnswer[] = [];
+  readonly fetchErrors = new Map<string, number>();
+  readonly deliveries = new Map<string, number>();
+  private baseUri = '';
+
+  constructor(
+    readonly group: string,
+    readonly topic: string,
+    readonly partitions: number,
+    readonly total: number,
+  ) {}
+
+  async create(gatewayUrl: string): Promise<void> {
+    const res = await fetch(`${gatewayUrl}/consumers/${this.group}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/vnd.kafka.v2+json' },
+      body: JSON.stringify({ format: 'binary', 'auto.offset.reset': 'earliest', 'auto.commit.enable': 'false' }),
+    });
+    if (res.status !== 200) throw new Error(`create: ${res.status} ${await res.text()}`);
+    this.baseUri = ((await res.json()) as { base_uri: string }).base_uri;
+    const sub = await fetch(`${this.baseUri}/subscription`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/vnd.kafka.v2+json' },
+      body: JSON.stringify({ topics: [this.topic] }),
+    });
+    if (sub.status !== 204) throw new Error(`subscribe: ${sub.status} ${await sub.text()}`);
+  }
+
+  get distinctDelivered(): number {
+    return this.deliveries.size;
+  }
+
+  /** One fetch, then a commit of what it returned (if anything). */
+  async step(): Promise<void> {
+    const res = await fetch(`${this.baseUri}/records?timeout=1000&max_bytes=20000`, {
+      headers: { accept: 'application/vnd.kafka.binary.v2+json' },
+      signal: AbortSignal.timeout(60_000),
+    }).catch((err: unknown) => err as Error);
+    if (res instanceof Error || res.status !== 200) {
+      const key =
+        res instanceof Error ? res.name : `${res.status}/${((await res.json()) as { error_code: number }).error_code}`;
+      this.fetchErrors.set(key, (this.fetchErrors.get(key) ?? 0) + 1);
+      await new Promise((r) => setTimeout(r, 300));
+      return;
+    }
+    const records = (await res.json()) as Array<{ partition: number; offset: number }>;
+    const next = new Map<number, number>();
+    for (const r of records) {
+      const key = `${r.partition}:${r.offset}`;
+      this.deliveries.set(key, (this.deliveries.get(key) ?? 0) + 1);
+      next.set(r.partition, Math.max(next.get(r.partition) ?? 0, r.offset + 1));
+    }
+    if (next.size > 0) await this.commit(next);
+  }
+
+  async commit(next: Map<number, number>): Promise<CommitAnswer> {
+    const started = Date.now();
+    const res = await fetch(`${this.baseUri}/offsets`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/vnd.kafka.v2+json' },
+      body: JSON.stringify({
+        offsets: [...next].map(([partition, n]) => ({ topic: this.topic, partition, offset: n - 1 })),
+      }),
+      signal: AbortSignal.timeout(120_000),
+    });
+    const text = await res.text();
+    const answer: CommitAnswer = {
+      status: res.status,
+      errorCode: text === '' ? null : ((JSON.parse(text) as { error_code?: number }).error_code ?? null),
+      ms: Date.now() - started,
+      next,
+    };
+    this.commits.push(answer);
+    return answer;
+  }
+
+  /** Steps until every record was delivered at least once (or the deadline passes). */
+  async consumeAll(deadlineMs: number): Promise<void> {
+    const deadline = Date.now() + deadlineMs;
+    while (this.distinctDelivered < this.total && Date.now() < deadline) await this.step();
+  }
+
+  /** Commits the highest delivered offsets until one commit is answered 200 (bounded). */
+  async commitFinal(deadlineMs = 90_000): Promise<void> {
+    const next = new Map<number, number>();
+    for (const key of this.deliveries.keys()) {
+      const [p, o] = key.split(':').map(Number) as [number, number];
+      next.set(p, Math.max(next.get(p) ?? 0, o + 1));
+    }
+    const deadline = Date.now() + deadlineMs;
+    while ((await this.commit(next)).status !== 200 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+
+  async delete(): Promise<void> {
+    await fetch(this.baseUri, { method: 'DELETE' }).catch(() => undefined);
+  }
+
+  /**
+   * Checks the group's committed offsets (read natively) against every commit answered 200:
+   * a 200 commit is "lost" when Kafka holds a lower offset for one of its partitions.
+   */
+  async verify(fault: string): Promise<FaultRow & { commitsLost: number; undelivered: number; wrongCodes: string[] }> {
+    const a = await admin();
+    const [t] = await a.fetchOffsets({ groupId: this.group, topics: [this.topic] });
+    const stored = new Map(t!.partitions.map((p) => [p.partition, Number(p.offset)]));
+    let commitsLost = 0;
+    for (const c of this.commits.filter((x) => x.status === 200)) {
+      if ([...c.next].some(([p, n]) => (stored.get(p) ?? -1) < n)) commitsLost++;
+    }
+    const wrongCodes = this.commits
+      .filter((c) => c.status !== 200 && c.errorCode !== 50003)
+      .map((c) => `${c.status}/${c.errorCode}`);
+    let duplicated = 0;
+    for (const n of this.deliveries.values()) duplicated += n - 1;
+    const codes = new Map<string, number>();
+    for (const c of this.commits) {
+      const k = c.status === 200 ? '200' : `${c.status}/${c.errorCode}`;
+      codes.set(k, (codes.get(k) ?? 0) + 1);
+    }
+    const fetchErrors = [...this.fetchErrors].map(([k, n]) => `${k}×${n}`).join(' ');
+    return {
+      fault,
+      sent: this.commits.length,
+      acked: this.commits.filter((c) => c.status === 200).length,
+      failed: this.commits.filter((c) => c.status !== 200).length,
+      lost: commitsLost,
+      duplicated,
+      slowestMs: Math.max(0, ...this.commits.map((c) => c.ms)),
+      commitsLost,
+      undelivered: this.total - this.distinctDelivered,
+      wrongCodes,
+      note:
+        `commits: ${[...codes].map(([k, n]) => `${k}×${n}`).join(' ')}; dup = records delivered again after the rejoin` +
+        (fetchErrors ? `; fetch errors: ${fetchErrors}` : ''),
+    };
+  }
+}
+
+/**
+ * Every record value of a topic, exactly once per offset: read natively up to each partition's
+ * high watermark. (A reader that stops after N records would count a record its consumer was
+ * handed twice, e.g. after a fetch retry on a just-healed cluster, and miss another.)
+ */
+export async function readWholeTopic(topic: string, timeoutMs = 60_000): Promise<Buffer[]> {
+  const a = await admin();
+  const ends = new Map((await a.fetchTopicOffsets(topic)).map((p) => [p.partition, Number(p.high)]));
+  const byOffset = new Map<string, Buffer>();
+  const consumer = kafka.consumer({ groupId: uniqueName('verify'), maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  const reached = new Map<number, number>();
+  const done = () => [...ends].every(([p, end]) => (reached.get(p) ?? 0) >= end);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`topic ${topic} not read to its end in ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      if (done()) {
+        clearTimeout(timer);
+        resolve();
+        return;
+      }
+      void consumer.run({
+        eachMessage: async ({ partition, message }) => {
+          const offset = Number(message.offset);
+          if (offset < (ends.get(partition) ?? 0)) byOffset.set(`${partition}:${offset}`, message.value!);
+          reached.set(partition, Math.max(reached.get(partition) ?? 0, offset + 1));
+          if (done()) {
+            clearTimeout(timer);
+            resolve();
+          }
+        },
+      });
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return [...byOffset.values()];
 }
