@@ -79,15 +79,24 @@ describe('produce deadline', () => {
   it('a frozen broker: every request answers 50003 within the deadline; nothing is written twice', async () => {
     const ok = await post(`${gw!.url}/topics/${topic}`, JSON_V2, { records: [{ value: 'before' }] });
     assert.equal(ok.body.offsets[0].error_code, null, ok.text);
+    // The same burst against a healthy broker: what this machine needs right now without waiting
+    // on Kafka (on a loaded CI box that alone can take a while; the deadline is about Kafka).
+    const burst = (label: string) =>
+      Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          post(`${gw!.url}/topics/${topic}`, JSON_V2, {
+            records: [{ value: `${label}-${i}` }, { value: `${label}-${i}b` }],
+          }),
+        ),
+      );
+    const healthyStart = Date.now();
+    for (const r of await burst('healthy')) assert.equal(r.body.offsets[0].error_code, null, r.text);
+    const baseline = Date.now() - healthyStart;
 
     kafka!.process.kill('SIGSTOP');
     frozen = true;
     const started = Date.now();
-    const replies = await Promise.all(
-      Array.from({ length: 20 }, (_, i) =>
-        post(`${gw!.url}/topics/${topic}`, JSON_V2, { records: [{ value: `frozen-${i}` }, { value: `frozen-${i}b` }] }),
-      ),
-    );
+    const replies = await burst('frozen');
     const slowest = Date.now() - started;
     for (const r of replies) {
       assert.equal(r.status, 200, r.text);
@@ -96,7 +105,10 @@ describe('produce deadline', () => {
         assert.match(o.error, /did not acknowledge/);
       }
     }
-    assert.ok(slowest <= TIMEOUT_MS + SLACK_MS, `slowest answer took ${slowest} ms`);
+    console.log(
+      `[produce-deadline] frozen broker: slowest answer ${slowest} ms (deadline ${TIMEOUT_MS} ms, healthy burst ${baseline} ms)`,
+    );
+    assert.ok(slowest <= TIMEOUT_MS + SLACK_MS + baseline, `slowest answer took ${slowest} ms`);
 
     kafka!.process.kill('SIGCONT');
     frozen = false;

@@ -11,7 +11,7 @@
  *
  * Integrity rules (issue 10/16/17):
  * - A send never exceeds what Kafka accepts: records are framed as Kafka will frame them and a
- *   send holds at most the topic's max.message.bytes per topic; a record too large on its own
+ *   send holds at most the topic's max.message.bytes per partition; a record too large on its own
  *   fails alone (per-record 50002) before anything is sent, and a request too large for one
  *   batch leaves in several consecutive sends, in order.
  * - Every request answers within its deadline (produce timeout from arrival): records Kafka has
@@ -75,6 +75,8 @@ interface Pending {
   messages: Message[];
   /** Framed size of the messages in a record batch (without the batch header). */
   bytes: number;
+  /** Framed bytes per partition: each partition's batch must fit topicLimit. */
+  partitionBytes: Map<number, number>;
   /** The topic's batch limit for this send (max.message.bytes minus the batch header). */
   topicLimit: number;
   deadline: number;
@@ -137,7 +139,12 @@ export class KafkaProducerBridge implements ProduceService {
     const sticky = this.stickyPartition(topic, count);
     const outcomes: Array<ProduceOutcome | undefined> = new Array(records.length);
     // Records that can be sent, in order, with their framed sizes; the others fail here, alone.
-    const chunks: Array<{ indexes: number[]; messages: Message[]; bytes: number }> = [];
+    const chunks: Array<{
+      indexes: number[];
+      messages: Message[];
+      bytes: number;
+      partitionBytes: Map<number, number>;
+    }> = [];
     let chunk: (typeof chunks)[number] | undefined;
     records.forEach((r, i) => {
       const partition = r.partition ?? (r.key === null ? sticky : this.partitionForKey(topic, r.key, count));
@@ -154,12 +161,13 @@ export class KafkaProducerBridge implements ProduceService {
         outcomes[i] = { ok: false, errorCode: 50003, error: `Partition ${partition} of ${topic} has no leader.` };
         return;
       }
-      if (chunk === undefined || chunk.bytes + size > topicLimit) {
-        chunk = { indexes: [], messages: [], bytes: 0 };
+      if (chunk === undefined || (chunk.partitionBytes.get(partition) ?? 0) + size > topicLimit) {
+        chunk = { indexes: [], messages: [], bytes: 0, partitionBytes: new Map() };
         chunks.push(chunk);
       }
       chunk.indexes.push(i);
       chunk.bytes += size;
+      chunk.partitionBytes.set(partition, (chunk.partitionBytes.get(partition) ?? 0) + size);
       chunk.messages.push({
         key: r.key,
         value: r.value,
@@ -170,7 +178,7 @@ export class KafkaProducerBridge implements ProduceService {
     // A request too large for one batch leaves as consecutive sends, each after the previous one,
     // so its records keep their order.
     for (const c of chunks) {
-      const results = await this.enqueue(topic, c.messages, c.bytes, topicLimit, deadline);
+      const results = await this.enqueue(topic, c.messages, c.bytes, c.partitionBytes, topicLimit, deadline);
       c.indexes.forEach((index, k) => (outcomes[index] = results[k]));
     }
     return outcomes as ProduceOutcome[];
@@ -180,11 +188,21 @@ export class KafkaProducerBridge implements ProduceService {
     topic: string,
     messages: Message[],
     bytes: number,
+    partitionBytes: Map<number, number>,
     topicLimit: number,
     deadline: number,
   ): Promise<ProduceOutcome[]> {
     return new Promise((resolve) => {
-      const pending: Pending = { topic, messages, bytes, topicLimit, deadline, settled: false, resolve };
+      const pending: Pending = {
+        topic,
+        messages,
+        bytes,
+        partitionBytes,
+        topicLimit,
+        deadline,
+        settled: false,
+        resolve,
+      };
       const remaining = deadline - Date.now();
       if (remaining <= 0) {
         this.settle(pending, null);
@@ -273,18 +291,23 @@ export class KafkaProducerBridge implements ProduceService {
     let bytes = 0;
     let records = 0;
     let n = 0;
-    // Per topic, a send stays within the topic's batch limit (its partitions' batches then do too).
-    const perTopic = new Map<string, number>();
+    // Each partition's batch in a send stays within its topic's limit (max.message.bytes).
+    const perPartition = new Map<string, number>();
+    const fits = (p: Pending) => {
+      for (const [partition, size] of p.partitionBytes) {
+        if ((perPartition.get(`${partition}@${p.topic}`) ?? 0) + size > p.topicLimit) return false;
+      }
+      return true;
+    };
     while (n < this.queue.length) {
       const next = this.queue[n]!;
-      const topicBytes = (perTopic.get(next.topic) ?? 0) + next.bytes;
-      if (
-        n > 0 &&
-        (bytes + next.bytes > limit || records + next.messages.length > recordLimit || topicBytes > next.topicLimit)
-      ) {
+      if (n > 0 && (bytes + next.bytes > limit || records + next.messages.length > recordLimit || !fits(next))) {
         break;
       }
-      perTopic.set(next.topic, topicBytes);
+      for (const [partition, size] of next.partitionBytes) {
+        const key = `${partition}@${next.topic}`;
+        perPartition.set(key, (perPartition.get(key) ?? 0) + size);
+      }
       bytes += next.bytes;
       records += next.messages.length;
       n++;
