@@ -89,13 +89,13 @@ async function consumeThrough(name: string, fault: (group: string) => Promise<vo
   const topic = await fillTopic(partitions, perPartition);
   const ledger = new ConsumeLedger(uniqueName('faults'), topic, partitions, partitions * perPartition);
   await ledger.create(gw.url);
-  // Read a part first, so the fault hits a consumer in the middle of the stream.
-  while (ledger.distinctDelivered < 500) await ledger.step();
+  // Fetch ahead first, so the fault hits a client with plenty still to process and commit.
+  await ledger.consumeUntil(1_500, 60_000);
   let faulting = true;
   const faultDone = fault(ledger.group).finally(() => (faulting = false));
   while (faulting) await ledger.step();
   await faultDone;
-  await ledger.consumeAll(120_000);
+  await ledger.consumeUntil(ledger.total, 120_000);
   await ledger.commitFinal();
   await ledger.delete();
   const row = await ledger.verify(name);
