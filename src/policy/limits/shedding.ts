@@ -37,8 +37,12 @@ export function produceShedding(options: SheddingOptions): { middleware: Request
     if (familyOf(req) !== 'produce') return next();
     // A body that may never arrive holds its share until the body deadline (BODY_TIMEOUT_MS) ends it.
     const declared = Number(req.headers['content-length']);
+    // A compressed body inflates up to the body limit: charge that, not its compressed length.
+    const encoded = (req.headers['content-encoding'] ?? 'identity').toLowerCase() !== 'identity';
     const cost =
-      Number.isFinite(declared) && declared >= 0 ? Math.min(declared, options.maxBodyBytes) : options.maxBodyBytes;
+      !encoded && Number.isFinite(declared) && declared >= 0
+        ? Math.min(declared, options.maxBodyBytes)
+        : options.maxBodyBytes;
     const key = clientKey(req, res);
     const mine = perClient.get(key) ?? { requests: 0, bytes: 0 };
     if (
