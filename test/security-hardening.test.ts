@@ -152,6 +152,15 @@ describe('authorization and byte budgets before the body is read', () => {
     assert.match(timedOut.body, /"error_code":408/);
     assert.match(timedOut.head, /connection: close/i);
   });
+  it('charges a compressed body at the size it may inflate to, not its compressed length', async () => {
+    const topic = await createTopic(1, uniqueName('gzbudget'));
+    const gw = await start({ SHED_MAX_INFLIGHT_BYTES_PER_CLIENT: String(4 * 1024 * 1024), BODY_TIMEOUT_MS: '1500' });
+    const gz = `POST /topics/${topic} HTTP/1.1\r\nHost: x\r\nContent-Type: ${JSON_V2}\r\nContent-Encoding: gzip\r\nContent-Length: 100\r\n\r\n`;
+    const statuses = (
+      await Promise.all(Array.from({ length: 10 }, () => rawRequest(gw.url, gz, '127.0.0.1', 8_000)))
+    ).map((r) => r.status);
+    assert.equal(statuses.filter((st) => st === 503).length, 6, statuses.join(','));
+  });
 });
 
 describe('per-caller caps', () => {
