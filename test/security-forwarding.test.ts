@@ -12,6 +12,7 @@ import type { RunningGateway } from '../src/gateway.js';
 import { V2, post, startTestGateway } from './support/gateway.js';
 import { closeAdmin, uniqueName } from './support/kafka.js';
 import { freePort } from './support/net.js';
+import { PeerProof } from '../src/policy/auth/peer-proof.js';
 import { canary, rawRequest } from './support/raw-http.js';
 import { generateCerts, httpsRequest, newKey, sha256, tempDir } from './support/security.js';
 
@@ -217,5 +218,26 @@ describe('a forwarded identity is trusted only when the sibling proves it (PEER_
       key: cert('dashboard.key'),
     });
     assert.equal(other.status, 404, 'another certificate does not reach it');
+  });
+});
+
+describe('peer proof (broker-free)', () => {
+  it('accepts a signed request once: a replay, another content type or another body digest is refused', () => {
+    const proof = new PeerProof(Buffer.from('x'.repeat(40)));
+    const identity = { id: 'apikey:alice', kind: 'apikey' as const };
+    const target = '/consumers/g/instances/i/offsets';
+    const headers = {
+      ...proof.sign({ method: 'POST', target, from: 'a', identity, contentType: V2, body: Buffer.from('{}') }),
+      'content-type': V2,
+    };
+    assert.ok('identity' in proof.verify('POST', target, headers));
+    assert.ok('refused' in proof.verify('POST', target, headers), 'a replay within the window');
+    const again = {
+      ...proof.sign({ method: 'POST', target, from: 'a', identity, contentType: V2, body: Buffer.from('{}') }),
+      'content-type': 'application/json',
+    };
+    assert.ok('refused' in proof.verify('POST', target, again), 'another content type');
+    const other = proof.sign({ method: 'POST', target, from: 'a', identity, body: Buffer.from('{}') });
+    assert.ok('refused' in proof.verify('POST', `${target}x`, other), 'another path');
   });
 });

@@ -68,11 +68,13 @@ describe('topic_pattern runs in linear time', () => {
     const long = await createTopic(1, `${topic}-${'a'.repeat(60)}`);
     const again = await post(`${base}/subscription`, V2, { topic_pattern: '(a|a|aa)*(a|a)*b' });
     assert.equal(again.status, 204, long);
-    for (const pattern of ['(a)\\1', '(?<=a)b', 'x'.repeat(1001)]) {
+    for (const pattern of ['(a)\\1', '(?<=a)b']) {
       const res = await post(`${base}/subscription`, V2, { topic_pattern: pattern });
       assert.equal(res.status, 422, pattern.slice(0, 20));
       assert.equal(res.body.error_code, 422);
     }
+    const tooLong = await post(`${base}/subscription`, V2, { topic_pattern: 'x'.repeat(1001) });
+    assert.equal(tooLong.status, 400, 'longer than the contract allows');
     const ok = await post(`${base}/subscription`, V2, { topic_pattern: `${topic}|nothing-[0-9]+` });
     assert.equal(ok.status, 204);
     const sub2 = await request(`${base}/subscription`, { headers: { accept: V2 } });
@@ -304,6 +306,12 @@ describe('policy globs on dot-separated names', () => {
     const cert = { id: 'cert:a.b', kind: 'cert' as const };
     assert.ok(may(policy, cert, 'consume', { topic: 'logs.x.y.z' }), '** crosses dots');
     assert.ok(may(policy, cert, 'consume', { group: 'g-a.b' }), 'a dotted value with no glob after it is literal');
+    const suffix: Policy = {
+      rules: [{ who: {}, allow: [{ operations: ['produce'], topics: ['suffix.**.{claims.tenant}'], groups: [] }] }],
+    };
+    assert.ok(may(suffix, tenant('c'), 'produce', { topic: 'suffix.x.c' }));
+    assert.ok(!may(suffix, tenant('b.c'), 'produce', { topic: 'suffix.x.b.c' }), 'a glob before a dotted value');
+    assert.ok(may(suffix, tenant('c'), 'produce', { topic: 'suffix.x.b.c' }), 'c owns every name ending in .c');
   });
 });
 
@@ -330,16 +338,108 @@ describe('metrics and the principal record header', () => {
     const res = await post(
       `${gw.url}/topics/${topic}`,
       JSON_V2,
-      { records: [{ value: 1, headers: [{ key: 'x-principal', value: forged }] }, { value: 2 }] },
+      {
+        records: [
+          { value: 1, headers: [{ key: 'x-principal', value: forged }] },
+          {
+            value: 2,
+            headers: [
+              { key: 'X-Principal', value: forged },
+              { key: 'x-principal ', value: forged },
+            ],
+          },
+        ],
+      },
       { 'x-api-key': key },
     );
     assert.equal(res.status, 200);
     const stored = await readRecords(topic, 2);
     for (const r of stored) {
       const values = Object.entries(r.headers ?? {})
-        .filter(([k]) => k === 'x-principal')
+        .filter(([k]) => k.trim().toLowerCase() === 'x-principal')
         .map(([, v]) => String(v));
       assert.deepEqual(values, ['apikey:sensor-7']);
     }
+  });
+});
+
+describe('second attack round (issue 9 re-attacked)', () => {
+  it('refuses topic patterns whose RE2 program is too large, and matches big ones without stalling', async () => {
+    const gw = await start({});
+    const prefix = uniqueName('many');
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) => createTopic(1, `${prefix}.sensor-readings.building-${i}.v1`)),
+    );
+    const created = await post(`${gw.url}/consumers/${uniqueName('g')}`, V2, { format: 'json' });
+    const base = created.body.base_uri as string;
+    const heavy = `${'(.{0,31}){0,31}'.repeat(66)}X`;
+    const t0 = Date.now();
+    const refused = await post(`${base}/subscription`, V2, { topic_pattern: heavy });
+    assert.equal(refused.status, 422);
+    assert.match(refused.body.message, /too complex/);
+    assert.ok(Date.now() - t0 < 2_000);
+    const largest = await post(`${base}/subscription`, V2, { topic_pattern: `${prefix}\\..{1,200}` });
+    assert.equal(largest.status, 204);
+    const sub = await request(`${base}/subscription`, { headers: { accept: V2 } });
+    assert.equal(sub.body.topics.length, 20);
+  });
+
+  it('closes a connection that pipelines too many requests, and nothing stays in flight after it closes', async () => {
+    const gw = await startTestGateway({ MAX_PIPELINED_REQUESTS: '8', SHUTDOWN_TIMEOUT_MS: '20000' });
+    const burst = 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(2_000);
+    const reply = await rawRequest(gw.url, burst, '127.0.0.1', 5_000);
+    const answered = (reply.head + reply.body).split('HTTP/1.1 200').length - 1;
+    assert.ok(answered <= 8, `${answered} pipelined requests answered`);
+    const ok = await request(`${gw.url}/healthz`);
+    assert.equal(ok.status, 200, 'still serving');
+    const t0 = Date.now();
+    await gw.close();
+    assert.ok(Date.now() - t0 < 5_000, `shutdown waited ${Date.now() - t0} ms for requests nobody will finish`);
+  });
+
+  it('answers an unknown path or method before reading its body', async () => {
+    const gw = await start({ BODY_TIMEOUT_MS: '10000' });
+    const t0 = Date.now();
+    const unknown = await rawRequest(gw.url, 'POST /nope HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n\r\n');
+    assert.equal(unknown.status, 404);
+    const wrongMethod = await rawRequest(gw.url, 'PUT /topics HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n\r\n');
+    assert.equal(wrongMethod.status, 405);
+    assert.match(wrongMethod.head, /allow: GET, HEAD/i);
+    assert.ok(Date.now() - t0 < 3_000, 'no wait for bodies that never come');
+  });
+
+  it('resolves a pattern only among topics the caller may consume: it neither fails on nor reveals hidden ones', async () => {
+    const keys = { a: newKey(), ops: newKey() };
+    const run = uniqueName('vis').replace(/-/g, '');
+    const mine = await createTopic(1, `tenant.${run}a.x`);
+    await createTopic(1, `secret${run}.payroll`);
+    const policy = writeFile(
+      tmp.dir,
+      'vis-policy.yaml',
+      `rules:\n  - who: { id: 'apikey:a' }\n    allow: [{ operations: [consume], topics: ['tenant.${run}a.*'], groups: ['*'] }]\n` +
+        `  - who: { id: 'apikey:ops' }\n    allow: [{ operations: [admin], topics: ['*'], groups: ['*'] }]\n`,
+    );
+    const gw = await start({
+      AUTH_METHODS: 'apikey',
+      API_KEYS: `a:${sha256(keys.a)},ops:${sha256(keys.ops)}`,
+      POLICY_FILE: policy,
+    });
+    const h = { 'x-api-key': keys.a };
+    const created = await post(`${gw.url}/consumers/${uniqueName('g')}`, V2, {}, h);
+    const base = created.body.base_uri as string;
+    const res = await post(`${base}/subscription`, V2, { topic_pattern: `.*${run}.*` }, h);
+    assert.equal(res.status, 204);
+    const sub = await request(`${base}/subscription`, { headers: { accept: V2, ...h } });
+    assert.deepEqual(sub.body.topics, [mine]);
+    // /metrics names every topic: only a caller with admin on every topic reads it.
+    assert.equal((await fetch(`${gw.url}/metrics`, { headers: h })).status, 403);
+    assert.equal((await fetch(`${gw.url}/metrics`, { headers: { 'x-api-key': keys.ops } })).status, 200);
+  });
+
+  it('does not echo a credential put where the Authorization scheme goes', async () => {
+    const gw = await start({ AUTH_METHODS: 'apikey', API_KEYS: `x:${sha256(newKey())}` });
+    const res = await request(`${gw.url}/topics`, { headers: { authorization: 'key-ops-0123456789abcdef' } });
+    assert.equal(res.status, 401);
+    assert.doesNotMatch(res.text, /key-ops/);
   });
 });

@@ -107,6 +107,8 @@ export interface ConnectionLimits {
   headersTimeoutMs: number;
   /** Time an idle keep-alive connection stays open. */
   keepAliveTimeoutMs: number;
+  /** Requests one connection may have in flight at once (pipelining); beyond, it is closed. */
+  maxPipelinedRequests: number;
 }
 
 /** The soft limit on open files, when the platform tells (Linux), else undefined. */
@@ -149,6 +151,7 @@ export function loadConfig(env: Env = process.env): Config {
         maxConnectionsPerClient: e.int('MAX_CONNECTIONS_PER_CLIENT', 512, { min: 0, max: 1_000_000 }),
         headersTimeoutMs: e.int('HEADERS_TIMEOUT_MS', 20_000, { min: 100, max: 600_000 }),
         keepAliveTimeoutMs: e.int('KEEP_ALIVE_TIMEOUT_MS', 65_000, { min: 100, max: 3_600_000 }),
+        maxPipelinedRequests: e.int('MAX_PIPELINED_REQUESTS', 16, { min: 1, max: 10_000 }),
       },
     },
     kafka: {

@@ -64,3 +64,10 @@ export class RouteTable {
     return undefined;
   }
 }
+
+/** The `Allow` header for a route: its methods, plus HEAD wherever GET is (express answers HEAD for GET). */
+export function allowHeader(methods: string[]): string {
+  const allow = new Set(methods);
+  if (allow.has('GET')) allow.add('HEAD');
+  return [...allow].sort().join(', ');
+}

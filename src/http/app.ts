@@ -22,7 +22,7 @@ import { publicPathPrefix } from './base-uri.js';
 import { forwardToOwner, instanceRoutesOf } from './consumer-forwarding.js';
 import { requestTargetGuard } from './request-target.js';
 import { bodyDeadline } from './body-deadline.js';
-import { RouteTable } from '../core/route-table.js';
+import { RouteTable, allowHeader } from '../core/route-table.js';
 import { makeOperation } from './operation.js';
 import { docsRoutes } from './routes/docs.js';
 import { healthRoutes, metricsRoutes } from './routes/health.js';
@@ -93,7 +93,12 @@ export function createApp(deps: AppDeps): GatewayApp {
   if (security !== undefined) beforeRoutes.push(...security.afterBody);
   if (config.observability.tracingEnabled) beforeRoutes.push(traceContext());
   for (const handler of beforeRoutes) app.use(handler);
-  if (ops.serveMetrics && metricsNeedAuth) app.use(metricsRoutes(ops.metrics));
+  if (ops.serveMetrics && metricsNeedAuth) {
+    // Its labels name every topic: with a policy, only callers with admin on every topic (`*`) read it.
+    const authorizer = security?.authorizer;
+    if (authorizer?.enabled) app.get('/metrics', (req, _res, next) => next(authorizer.checkAdminOfAll(req)));
+    app.use(metricsRoutes(ops.metrics));
+  }
   const authz = security?.authorizer.enabled ? security.authorizer.hooks() : undefined;
 
   const operation = makeOperation(validator);
@@ -162,6 +167,7 @@ export function createApp(deps: AppDeps): GatewayApp {
         limits: { requestTimeoutMs: c.requestTimeoutMs, maxFetchBytes: c.maxFetchBytes },
         authorizeGroup: authz?.authorizeGroup,
         authorizeTopics: authz?.authorizeTopics,
+        canConsume: authz?.canConsume,
       }),
     );
   }
@@ -200,11 +206,4 @@ function answerOptions(document: Record<string, unknown>): RequestHandler {
     res.setHeader('Allow', allowHeader([...route.methods, 'OPTIONS']));
     res.status(204).end();
   };
-}
-
-/** The contract's methods for a path, plus HEAD wherever GET is (express answers HEAD for GET routes). */
-function allowHeader(methods: string[]): string {
-  const allow = new Set(methods);
-  if (allow.has('GET')) allow.add('HEAD');
-  return [...allow].sort().join(', ');
 }

@@ -4,8 +4,9 @@
  * keep-alive sockets. Twenty thousand idle sockets from one host then cost that host its extra
  * connections, not everyone their service.
  */
-import type { IncomingMessage, Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { ipKeyGenerator } from 'express-rate-limit';
 import type { ConnectionLimits } from '../config/config.js';
 
 export function limitConnections(server: Server, limits: ConnectionLimits): void {
@@ -19,13 +20,31 @@ export function limitConnections(server: Server, limits: ConnectionLimits): void
   let open = 0;
   const perClient = new Map<string, number>();
   const untilFirstRequest = new WeakMap<Socket, NodeJS.Timeout>();
-  server.on('request', (req: IncomingMessage) => {
+  // Requests in flight per connection: node dispatches every pipelined request at once, so a
+  // client could queue thousands on one socket; beyond the cap its connection is closed.
+  const pipelined = new WeakMap<Socket, number>();
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     // Over TLS the request's socket is the TLSSocket; the timer belongs to the TCP socket beneath it.
     const socket = req.socket as Socket & { _parent?: Socket };
     clearTimeout(untilFirstRequest.get(socket._parent ?? socket));
+    const depth = (pipelined.get(socket) ?? 0) + 1;
+    pipelined.set(socket, depth);
+    if (depth > limits.maxPipelinedRequests) {
+      socket.destroy();
+      return;
+    }
+    let counted = true;
+    const release = () => {
+      if (!counted) return;
+      counted = false;
+      pipelined.set(socket, (pipelined.get(socket) ?? 1) - 1);
+    };
+    res.once('finish', release);
+    res.once('close', release);
   });
   server.on('connection', (socket: Socket) => {
-    const address = socket.remoteAddress ?? 'unknown';
+    // IPv6 hosts are grouped by /56 (as the rate limits do), so rotating addresses gains nothing.
+    const address = ipKeyGenerator(socket.remoteAddress ?? 'unknown');
     const mine = perClient.get(address) ?? 0;
     if (
       open >= limits.maxConnections ||

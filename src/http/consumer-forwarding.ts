@@ -181,6 +181,7 @@ function send(req: Request, target: string, peer: Peer, options: ForwardingOptio
       headers,
       options.proof.sign({
         method: req.method,
+        contentType: typeof req.headers['content-type'] === 'string' ? req.headers['content-type'] : undefined,
         // Exactly what the owner will see as its request target (a peer URL may carry a base path).
         target: url.pathname + url.search,
         from: options.nodeId,

@@ -119,6 +119,11 @@ export function observeRequests({ logger, metrics, inFlight }: RequestObserverDe
     };
     res.once('finish', end);
     res.once('close', end);
+    // A response queued behind a pipelined request emits neither when the client closes the
+    // connection: the socket's close ends it, so nothing stays counted (or held) forever.
+    const socket = req.socket;
+    socket.once('close', end);
+    res.once('finish', () => socket.off('close', end));
 
     if (inFlight.isClosing) {
       // Shutting down: this connection is told to go away, and the client may retry elsewhere.

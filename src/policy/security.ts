@@ -17,7 +17,7 @@ import {
 } from './auth/middleware.js';
 import { PeerProof } from './auth/peer-proof.js';
 import { Authorizer } from './authz/authorizer.js';
-import { authorizeAtDoor } from './authz/door.js';
+import { authorizeAtDoor, refuseUnroutable } from './authz/door.js';
 import { rememberRoute } from './limits/classify.js';
 import { MemoryQuotaCounter, RedisQuotaCounter, produceQuota } from './limits/quotas.js';
 import { rateLimiters } from './limits/rate-limits.js';
@@ -81,6 +81,7 @@ export function createSecurity(config: Config, logger: Logger, routes: RouteTabl
   ];
   if (peerProof !== undefined) door.push(peerHopMiddleware(peerProof, logger));
   if (authenticator.enabled) door.push(authenticationMiddleware(authenticator, isExempt, logger));
+  door.push(refuseUnroutable());
   if (authorizer.enabled) door.push(authorizeAtDoor(authorizer));
   door.push(...rateLimiters(sec.limits, redis).map(skipExempt));
   door.push(shedding.middleware);

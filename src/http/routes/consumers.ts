@@ -51,6 +51,8 @@ export interface ConsumerRouteDeps {
    * commits and committed-offset reads. Throws a GatewayError to refuse.
    */
   authorizeTopics?: (req: Request, topics: string[]) => void;
+  /** Whether the caller may consume a topic (pattern subscriptions match only those). */
+  canConsume?: (req: Request, topic: string) => boolean;
   /** Called after records were written to a client, for metrics. */
   onConsumed?: (group: string, records: number, bytes: number) => void;
 }
@@ -147,8 +149,11 @@ export function consumerRoutes(deps: ConsumerRouteDeps): Router {
         await instance.subscribe(b.topics);
       } else if (b.topic_pattern !== undefined) {
         const pattern = compileTopicPattern(b.topic_pattern);
-        const matched = (await deps.metadata.listTopics()).filter((t) => pattern.test(t)).sort();
-        deps.authorizeTopics?.(req, matched);
+        // As a Kafka consumer's pattern subscription: only topics the caller may consume are
+        // matched, so a pattern neither fails on nor reveals topics hidden from the caller.
+        const mayConsume = deps.canConsume;
+        const visible = (await deps.metadata.listTopics()).filter((t) => mayConsume?.(req, t) ?? true);
+        const matched = (await pattern.filter(visible)).sort();
         await instance.subscribe(matched, b.topic_pattern);
       }
       return {};

@@ -181,5 +181,7 @@ function checkLimits(
 
 function withStamp(headers: RecordHeader[] | undefined, stamp: RecordHeader | undefined): RecordHeader[] | undefined {
   if (stamp === undefined) return headers;
-  return [...(headers ?? []).filter((h) => h.key !== stamp.key), stamp];
+  // Look-alikes (`X-Principal`, `x-principal `) go too, so no consumer can mistake one for it.
+  const same = (key: string) => key.trim().toLowerCase() === stamp.key.toLowerCase();
+  return [...(headers ?? []).filter((h) => !same(h.key)), stamp];
 }

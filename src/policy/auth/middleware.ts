@@ -50,10 +50,8 @@ export class Authenticator {
       const m = /^(\S+)(?: +(.*))?$/.exec(authorization.trim());
       if (m === null || m[1] === '') throw new AuthFailure('The Authorization header is empty.', 'invalid_request');
       if (m[1]!.toLowerCase() !== 'bearer' || this.jwt === undefined)
-        throw new AuthFailure(
-          `The Authorization scheme "${m[1]!.slice(0, 20)}" is not accepted; use Bearer.`,
-          'invalid_request',
-        );
+        // The scheme is not echoed: a client may have put its secret there.
+        throw new AuthFailure('The Authorization scheme is not accepted; use Bearer.', 'invalid_request');
       const token = (m[2] ?? '').trim();
       if (token === '') throw new AuthFailure('The Bearer token is empty.', 'invalid_request');
       return this.jwt.verify(token);

@@ -29,6 +29,8 @@ export function bodyDigest(body: Buffer | undefined): string {
 
 export interface SignedRequest {
   method: string;
+  /** The body's media type (signed: the owner parses the body by it). */
+  contentType?: string;
   /** Path and query exactly as sent to the owner, e.g. `/consumers/g/instances/i/records?timeout=500`. */
   target: string;
   from: string;
@@ -37,6 +39,9 @@ export interface SignedRequest {
 }
 
 export class PeerProof {
+  /** Signatures accepted within the time window: each proves exactly one request (no replays). */
+  private readonly seen = new Map<string, number>();
+
   constructor(
     private readonly secret: Buffer,
     /** How far a signature's time may be from this replica's clock (bounds replays). */
@@ -54,7 +59,7 @@ export class PeerProof {
       [PEER_HEADERS.principal]: principal,
       [PEER_HEADERS.time]: time,
       [PEER_HEADERS.body]: digest,
-      [PEER_HEADERS.signature]: this.mac(r.method, r.target, r.from, time, principal, digest),
+      [PEER_HEADERS.signature]: this.mac(r.method, r.target, r.from, time, principal, digest, r.contentType ?? ''),
     };
   }
 
@@ -86,10 +91,12 @@ export class PeerProof {
       return { refused: 'The forwarded request carries no valid peer signature.' };
     if (!/^\d{1,16}$/.test(time) || Math.abs(this.now() - Number(time)) > this.maxSkewMs)
       return { refused: 'The forwarded request is too old or from the future.' };
-    const expected = Buffer.from(this.mac(method, target, from, time, principal, digest), 'hex');
+    const contentType = one('content-type') ?? '';
+    const expected = Buffer.from(this.mac(method, target, from, time, principal, digest, contentType), 'hex');
     const given = Buffer.from(/^[0-9a-f]{64}$/.test(signature) ? signature : '', 'hex');
     if (given.length !== expected.length || !timingSafeEqual(given, expected))
       return { refused: 'The forwarded request carries no valid peer signature.' };
+    if (!this.firstUse(signature)) return { refused: 'The forwarded request was already used.' };
     try {
       const identity = JSON.parse(Buffer.from(principal, 'base64url').toString('utf8')) as Identity;
       if (typeof identity.id !== 'string' || typeof identity.kind !== 'string') throw new Error('not an identity');
@@ -99,9 +106,27 @@ export class PeerProof {
     }
   }
 
-  private mac(method: string, target: string, from: string, time: string, principal: string, digest: string): string {
+  /** Remembers a signature until it could no longer pass the time check; false if seen before. */
+  private firstUse(signature: string): boolean {
+    const now = this.now();
+    if (this.seen.size > 100_000 || this.seen.size % 1_000 === 999)
+      for (const [sig, expires] of this.seen) if (expires < now) this.seen.delete(sig);
+    if (this.seen.has(signature)) return false;
+    this.seen.set(signature, now + 2 * this.maxSkewMs);
+    return true;
+  }
+
+  private mac(
+    method: string,
+    target: string,
+    from: string,
+    time: string,
+    principal: string,
+    digest: string,
+    contentType: string,
+  ): string {
     return createHmac('sha256', this.secret)
-      .update([method.toUpperCase(), target, from, time, principal, digest].join('\n'))
+      .update([method.toUpperCase(), target, from, time, principal, digest, contentType].join('\n'))
       .digest('hex');
   }
 }

@@ -35,11 +35,17 @@ export class Authorizer {
     if (!this.may(identityOf(req.res!), operation, resource)) throw forbidden(operation, resource);
   }
 
+  /** Undefined when the caller may administer every topic (a rule granting admin on `*`), else 403. */
+  checkAdminOfAll(req: Request): GatewayError | undefined {
+    return this.may(identityOf(req.res!), 'admin', { topic: '*' }) ? undefined : forbidden('admin', { topic: '*' });
+  }
+
   /** The hooks the route modules accept. */
   hooks() {
     return {
       authorizeProduce: (req: Request, topic: string) => this.check(req, 'produce', { topic }),
       canDescribe: (req: Request, topic: string) => this.may(identityOf(req.res!), 'describe', { topic }),
+      canConsume: (req: Request, topic: string) => this.may(identityOf(req.res!), 'consume', { topic }),
       authorizeDescribe: (req: Request, topic: string) => this.check(req, 'describe', { topic }),
       authorizeGroup: (req: Request, group: string) => this.check(req, 'consume', { group }),
       authorizeTopics: (req: Request, topics: string[]) => {

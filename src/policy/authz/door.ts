@@ -5,6 +5,8 @@
  * the body in hand (topics named in the body, instance ownership).
  */
 import type { RequestHandler } from 'express';
+import { Errors } from '../../core/errors.js';
+import { allowHeader } from '../../core/route-table.js';
 import { produceTopic, routeOf } from '../limits/classify.js';
 import type { Authorizer } from './authorizer.js';
 
@@ -22,5 +24,32 @@ export function authorizeAtDoor(authorizer: Authorizer): RequestHandler {
       return next(err);
     }
     next();
+  };
+}
+
+/** Paths outside the contract that are still served after the door (with authentication on). */
+const SERVED_OUTSIDE_CONTRACT = new Set(['/metrics']);
+
+/**
+ * A request for no route of the contract, or with a method its path does not take, is answered
+ * (404/405) before its body is read, instead of reading a body nobody will use.
+ */
+export function refuseUnroutable(): RequestHandler {
+  return (req, res, next) => {
+    if (SERVED_OUTSIDE_CONTRACT.has(req.path)) return next();
+    const route = routeOf(req);
+    let err;
+    if (route === undefined) err = Errors.notFound();
+    else if (
+      !route.methods.includes(req.method) &&
+      req.method !== 'OPTIONS' &&
+      !(req.method === 'HEAD' && route.methods.includes('GET'))
+    )
+      err = Errors.methodNotAllowed(allowHeader(route.methods));
+    if (err === undefined) return next();
+    // An unread body is not wanted: close the connection after the answer instead of draining it.
+    if (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined)
+      res.setHeader('Connection', 'close');
+    next(err);
   };
 }

@@ -87,8 +87,9 @@ type Piece = { glob: string } | { literal: string };
 
 /**
  * Replaces `{name}`, `{id}`, `{claims.X}`; undefined (the pattern matches nothing) when a value is
- * missing, or when a value containing the separator `.` is followed by a glob: `tenant.{t}.*` must
- * not let tenant `a.b` reach into `tenant.a.…`, nor tenant `a` into `a.b`'s space.
+ * missing, or when a value containing the separator `.` stands in a pattern with any glob:
+ * `tenant.{t}.*` must not let tenant `a.b` reach into `tenant.a.…`, nor `x.**.{t}` let tenant `c`
+ * into tenant `b.c`'s space.
  */
 function expand(pattern: string, identity: Identity): Piece[] | undefined {
   const pieces: Piece[] = [];
@@ -103,7 +104,7 @@ function expand(pattern: string, identity: Identity): Piece[] | undefined {
     if (typeof value !== 'string' && typeof value !== 'number') return undefined;
     const text = String(value);
     if (text === '') return undefined;
-    if (text.includes('.') && /[*?]/.test(pattern.slice(m.index + m[0].length))) return undefined;
+    if (text.includes('.') && /[*?]/.test(pattern.replace(/\{(name|id|claims\.[^}]+)\}/g, ''))) return undefined;
     pieces.push({ literal: text });
     last = m.index + m[0].length;
   }

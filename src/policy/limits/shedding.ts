@@ -31,10 +31,14 @@ export function produceShedding(options: SheddingOptions): { middleware: Request
   let requests = 0;
   let bytes = 0;
   let shed = 0;
-  const perClient = new Map<string, { requests: number; bytes: number }>();
+  const perClient = new Map<string, { requests: number; bytes: number; held: number }>();
 
   const middleware: RequestHandler = (req, res, next) => {
-    if (familyOf(req) !== 'produce') return next();
+    // Produce requests count against the request caps; every request that declares a body (a
+    // consumer commit, an unknown route's upload…) is charged its bytes, so no body is read unbudgeted.
+    const produce = familyOf(req) === 'produce';
+    const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+    if (!produce && !hasBody) return next();
     // A body that may never arrive holds its share until the body deadline (BODY_TIMEOUT_MS) ends it.
     const declared = Number(req.headers['content-length']);
     // A compressed body inflates up to the body limit: charge that, not its compressed length.
@@ -44,35 +48,43 @@ export function produceShedding(options: SheddingOptions): { middleware: Request
         ? Math.min(declared, options.maxBodyBytes)
         : options.maxBodyBytes;
     const key = clientKey(req, res);
-    const mine = perClient.get(key) ?? { requests: 0, bytes: 0 };
+    const mine = perClient.get(key) ?? { requests: 0, bytes: 0, held: 0 };
     if (
-      requests >= options.maxRequests ||
-      (requests > 0 && bytes + cost > options.maxBytes) ||
-      (options.maxPerClient > 0 && mine.requests >= options.maxPerClient) ||
-      (options.maxBytesPerClient > 0 && mine.requests > 0 && mine.bytes + cost > options.maxBytesPerClient)
+      (produce && requests >= options.maxRequests) ||
+      (bytes > 0 && bytes + cost > options.maxBytes) ||
+      (produce && options.maxPerClient > 0 && mine.requests >= options.maxPerClient) ||
+      (options.maxBytesPerClient > 0 && mine.bytes > 0 && mine.bytes + cost > options.maxBytesPerClient)
     ) {
       shed++;
       // The unread body is not wanted: close the connection after the answer instead of draining it.
       res.setHeader('Connection', 'close');
       return next(overloaded());
     }
-    requests++;
+    if (produce) {
+      requests++;
+      mine.requests++;
+    }
     bytes += cost;
-    mine.requests++;
     mine.bytes += cost;
+    mine.held++;
     perClient.set(key, mine);
     let released = false;
     const release = () => {
       if (released) return;
       released = true;
-      requests--;
+      if (produce) {
+        requests--;
+        mine.requests--;
+      }
       bytes -= cost;
-      mine.requests--;
       mine.bytes -= cost;
-      if (mine.requests <= 0) perClient.delete(key);
+      if (--mine.held <= 0) perClient.delete(key);
     };
     res.once('finish', release);
     res.once('close', release);
+    // A response queued behind a pipelined request may emit neither: the socket's close releases it.
+    req.socket.once('close', release);
+    res.once('finish', () => req.socket.off('close', release));
     next();
   };
   return { middleware, stats: () => ({ requests, bytes, shed }) };
