@@ -41,6 +41,7 @@ export async function runPrimary(config: Config, logger: Logger): Promise<() => 
   const peerSecret = config.consumers.peerSecret?.toString('utf8') ?? randomBytes(32).toString('base64url');
 
   let stopping = false;
+  const failures = nodeIds.map(() => 0);
   const fork = (i: number): Worker => {
     const worker = cluster.fork({
       KAFKA_BROKERS: config.kafka.brokers.join(','),
@@ -51,11 +52,17 @@ export async function runPrimary(config: Config, logger: Logger): Promise<() => 
       PEER_SECRET: peerSecret,
       ...(config.topics.source === undefined ? {} : { TOPICS_CONFIG: config.topics.source }),
     });
+    const started = Date.now();
     worker.once('exit', (code, signal) => {
       if (stopping) return;
-      // A worker that dies is replaced; its consumer instances are gone (clients see 40403).
-      logger.error({ worker: nodeIds[i], code, signal }, 'worker exited; starting a new one');
-      workers[i] = fork(i);
+      // A worker that dies is replaced; its consumer instances are gone (clients see 40403). One that
+      // dies right after starting (a port in use, a bad file) is retried ever more slowly, not in a loop.
+      failures[i] = Date.now() - started < 10_000 ? failures[i]! + 1 : 0;
+      const delayMs = failures[i] === 0 ? 0 : Math.min(30_000, 250 * 2 ** failures[i]!);
+      logger.error({ worker: nodeIds[i], code, signal, restartInMs: delayMs }, 'worker exited; starting a new one');
+      setTimeout(() => {
+        if (!stopping) workers[i] = fork(i);
+      }, delayMs);
     });
     return worker;
   };
