@@ -74,6 +74,26 @@ export const Errors = {
   kafka: (message: string) => new GatewayError(50002, message),
   kafkaRetriable: (message: string) => new GatewayError(50003, message),
   internal: () => new GatewayError(500, 'Internal Server Error'),
+  /** A 4xx a library raised (body-parser and the like), kept with its status. */
+  fromHttpStatus: (status: number, message: string) => new GatewayError(status, message),
+  /** A path, query or header parameter is missing or invalid (its x-error-code, 400 by default). */
+  invalidParameter: (errorCode: number, message: string, validationErrors?: ValidationIssue[]) =>
+    new GatewayError(errorCode, message, { validationErrors }),
+  /** A body that breaks openapi.yaml: 400 for wrong fields and types, 422 for missing required ones. */
+  invalidBody: (status: 400 | 422, summary: string, validationErrors: ValidationIssue[]) =>
+    new GatewayError(status, summary, { validationErrors }),
+  unauthorized: (message: string, challenge: string) =>
+    new GatewayError(40101, message, { headers: { 'WWW-Authenticate': challenge } }),
+  forbidden: (message: string) => new GatewayError(40301, message),
+  requestTimeout: (timeoutMs: number) =>
+    new GatewayError(408, `The request body did not arrive within ${timeoutMs} ms.`),
+  recordNotDeserializable: (message: string) => new GatewayError(40801, message),
+  tooManyRequests: (message: string, retryAfterSeconds: number) =>
+    new GatewayError(429, message, { retryAfterSeconds: Math.max(1, Math.ceil(retryAfterSeconds)) }),
+  /** 50301: the gateway sheds load (in-flight cap) or cannot meter it (Redis away). HTTP 503. */
+  overloaded: (message = 'The gateway is overloaded; retry later.', retryAfterSeconds = 1) =>
+    new GatewayError(50301, message, { retryAfterSeconds }),
+  shuttingDown: () => new GatewayError(503, 'The gateway is shutting down; retry on another instance.'),
 } as const;
 
 /** HTTP status for a Confluent error code (Confluent's own quirk: 40001 travels with 422). */

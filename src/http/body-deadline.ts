@@ -4,7 +4,7 @@
  * its share of the in-flight byte budget, a socket and a buffer for long.
  */
 import type { RequestHandler } from 'express';
-import { GatewayError } from '../core/errors.js';
+import { Errors } from '../core/errors.js';
 import { sendError } from './errors.js';
 
 export function bodyDeadline(timeoutMs: number): RequestHandler {
@@ -15,7 +15,7 @@ export function bodyDeadline(timeoutMs: number): RequestHandler {
       res.setHeader('Connection', 'close');
       // The body reader is still waiting: answer for it, then close the connection, which ends it.
       res.once('finish', () => req.socket.destroy());
-      sendError(req, res, new GatewayError(408, `The request body did not arrive within ${timeoutMs} ms.`));
+      sendError(req, res, Errors.requestTimeout(timeoutMs));
     }, timeoutMs);
     const clear = () => clearTimeout(timer);
     req.once('end', clear);

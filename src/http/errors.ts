@@ -15,7 +15,7 @@ export function toGatewayError(err: unknown, limitBytes: number): GatewayError |
   if (e?.type === 'request.aborted') return Errors.badRequest('Request aborted.');
   if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') return Errors.unsupportedMediaType();
   if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500)
-    return new GatewayError(e.status, e.message ?? 'Bad Request');
+    return Errors.fromHttpStatus(e.status, e.message ?? 'Bad Request');
   return undefined;
 }
 

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import type { Logger } from 'pino';
-import { GatewayError } from '../core/errors.js';
+import { Errors, type GatewayError } from '../core/errors.js';
 import { identityOf } from '../policy/identity.js';
 import { isValidationFailure, type GatewayMetrics } from './metrics.js';
 
@@ -127,7 +127,7 @@ export function observeRequests({ logger, metrics, inFlight }: RequestObserverDe
 
     if (inFlight.isClosing) {
       // Shutting down: this connection is told to go away, and the client may retry elsewhere.
-      next(new GatewayError(503, 'The gateway is shutting down; retry on another instance.'));
+      next(Errors.shuttingDown());
       return;
     }
     next();

@@ -454,8 +454,7 @@ function render(
       key = renderField(format, r.key);
       value = renderField(format, r.value);
     } catch (err) {
-      const failure = new GatewayError(
-        40801,
+      const failure = Errors.recordNotDeserializable(
         `Cannot deserialize the record at ${r.topic}-${r.partition} offset ${r.offset} as JSON ` +
           `(${(err as Error).message}); seek past it with POST …/positions or read the topic with a binary consumer.`,
       );

@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
-import { Errors, GatewayError } from '../../core/errors.js';
+import { Errors } from '../../core/errors.js';
 import type { ConsumerInstance, ConsumerService, ConsumerSettings } from '../../core/ports.js';
 import { GroupOffsets } from './group-offsets.js';
 import { KafkaConsumerInstance } from './instance.js';
@@ -63,25 +63,23 @@ export class KafkaConsumerManager implements ConsumerService {
     name?: string,
     capKey: string = owner,
   ): Promise<ConsumerInstance> {
-    if (this.closing !== undefined) throw new GatewayError(503, 'The gateway is shutting down.');
+    if (this.closing !== undefined) throw Errors.shuttingDown();
     const instanceName = name ?? this.generateName();
     const key = keyOf(group, instanceName);
     if (this.instances.has(key)) throw Errors.consumerAlreadyExists();
     const mine = this.perClient.get(capKey) ?? 0;
     if (mine >= this.options.maxInstancesPerClient) {
-      throw new GatewayError(
-        429,
+      throw Errors.tooManyRequests(
         `Too many consumer instances for this caller: it already holds ${mine}, the per-caller limit ` +
           `(MAX_CONSUMER_INSTANCES_PER_CLIENT=${this.options.maxInstancesPerClient}). Delete instances you no longer use.`,
-        { retryAfterSeconds: Math.max(1, Math.ceil(this.secondsUntilNextExpiry())) },
+        this.secondsUntilNextExpiry(),
       );
     }
     if (this.instances.size >= this.options.maxInstances) {
-      throw new GatewayError(
-        429,
+      throw Errors.tooManyRequests(
         `Too many consumer instances: this gateway already holds its limit of ${this.options.maxInstances}. ` +
           `Delete instances you no longer use; idle ones expire after ${this.options.instanceTimeoutMs} ms.`,
-        { retryAfterSeconds: Math.max(1, Math.ceil(this.secondsUntilNextExpiry())) },
+        this.secondsUntilNextExpiry(),
       );
     }
     const instance = new KafkaConsumerInstance(group, instanceName, owner, settings, {

@@ -8,7 +8,7 @@
 import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import type { SecurityConfig } from '../../config/security.js';
-import { GatewayError } from '../../core/errors.js';
+import { Errors, type GatewayError } from '../../core/errors.js';
 import { setIdentity, type Identity } from '../identity.js';
 import { ApiKeyVerifier } from './api-keys.js';
 import { certificateIdentity } from './client-cert.js';
@@ -22,7 +22,7 @@ export function unauthorized(failure: AuthFailure): GatewayError {
     failure.oauthError === undefined
       ? `Bearer realm="${REALM}"`
       : `Bearer realm="${REALM}", error="${failure.oauthError}", error_description="${failure.message.replace(/"/g, "'")}"`;
-  return new GatewayError(40101, failure.message, { headers: { 'WWW-Authenticate': challenge } });
+  return Errors.unauthorized(failure.message, challenge);
 }
 
 export class Authenticator {

@@ -3,7 +3,7 @@
  * everything (the start-up log says so); with one, only what a rule allows (403, error_code 40301).
  */
 import type { Request } from 'express';
-import { GatewayError } from '../../core/errors.js';
+import { Errors, type GatewayError } from '../../core/errors.js';
 import { identityOf, type Identity } from '../identity.js';
 import { may, type Operation, type Policy, type Resource } from './policy.js';
 
@@ -16,7 +16,7 @@ const VERB: Record<Operation, string> = {
 
 export function forbidden(operation: Operation, resource: Resource): GatewayError {
   const what = 'topic' in resource ? `topic "${resource.topic}"` : `consumer group "${resource.group}"`;
-  return new GatewayError(40301, `Not authorized to ${VERB[operation]} ${what}.`);
+  return Errors.forbidden(`Not authorized to ${VERB[operation]} ${what}.`);
 }
 
 export class Authorizer {

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import YAML from 'yaml';
-import { GatewayError, type ValidationIssue } from '../../core/errors.js';
+import { Errors, type ValidationIssue } from '../../core/errors.js';
 
 type Json = Record<string, unknown>;
 type Location = 'path' | 'query' | 'header';
@@ -83,15 +83,15 @@ export class OpenApiValidator {
       const key = p.in === 'header' ? p.name.toLowerCase() : p.name;
       const raw = bag[key];
       if (raw === undefined) {
-        if (p.required) throw new GatewayError(p.errorCode, `Missing ${p.in} parameter "${p.name}".`);
+        if (p.required) throw Errors.invalidParameter(p.errorCode, `Missing ${p.in} parameter "${p.name}".`);
         continue;
       }
       const holder = { v: raw };
       if (!p.validate(holder)) {
         const issue = `${p.in} parameter "${p.name}" ${describe(p.validate.errors?.[0])}`;
-        throw new GatewayError(p.errorCode, p.errorCode === 404 ? 'HTTP 404 Not Found' : `Invalid ${issue}.`, {
-          validationErrors: [{ path: `${p.in}.${p.name}`, message: describe(p.validate.errors?.[0]) }],
-        });
+        throw Errors.invalidParameter(p.errorCode, p.errorCode === 404 ? 'HTTP 404 Not Found' : `Invalid ${issue}.`, [
+          { path: `${p.in}.${p.name}`, message: describe(p.validate.errors?.[0]) },
+        ]);
       }
       bag[key] = holder.v;
     }
@@ -112,7 +112,7 @@ export class OpenApiValidator {
       .slice(0, 5)
       .map((i) => `${i.path}: ${i.message}`)
       .join('; ');
-    throw new GatewayError(unprocessable ? 422 : 400, summary, { validationErrors: issues });
+    throw Errors.invalidBody(unprocessable ? 422 : 400, summary, issues);
   }
 
   private operation(id: string): OperationValidators {
