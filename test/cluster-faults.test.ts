@@ -18,7 +18,7 @@ import {
   until,
   type FaultRow,
 } from './support/cluster.js';
-import { closeAdmin, createTopic, kafka, uniqueName } from './support/kafka.js';
+import { admin, closeAdmin, createTopic, kafka, uniqueName } from './support/kafka.js';
 
 /** The gateways here answer a produce within this (retries included), plus a little slack. */
 const PRODUCE_TIMEOUT_MS = 8_000;
@@ -220,5 +220,36 @@ describe('consume with commits under broker faults: every 200 commit is stored',
     assert.equal(row.commitsLost, 0);
     assert.deepEqual(row.wrongCodes, []);
     assert.equal(row.undelivered, 0);
+  });
+});
+
+describe('closing an instance during a coordinator failover is final', () => {
+  it('instances deleted while their consumers crash and rejoin leave no member behind', async () => {
+    const topic = await fillTopic(3, 50);
+    const groups = [uniqueName('final-a'), uniqueName('final-b')];
+    const ledgers = groups.map((g) => new ConsumeLedger(g, topic, 3, 150));
+    for (const l of ledgers) {
+      await l.create(gw.url);
+      await l.consumeUntil(1, 30_000);
+    }
+    const a = await admin();
+    const members = async () =>
+      (await a.describeGroups(groups)).groups.map((g) => g.members.length).reduce((x, y) => x + y, 0);
+    assert.equal(await members(), groups.length);
+
+    const coordinator = await coordinatorOf(groups[0]!);
+    await cluster.node(coordinator, 'kill');
+    // Once Kafka fenced the dead broker (~6 s) kafkajs has crashed and its restart is joining the
+    // group at the new coordinator, which waits for the old member: close in the middle of that.
+    await sleep(9_000);
+    await ledgers[0]!.delete();
+    await sleep(6_000);
+    await ledgers[1]!.delete();
+    await cluster.node(coordinator, 'start');
+
+    // A member that left without LeaveGroup is dropped after its session timeout (kafkajs: 30 s).
+    await until('no member of a deleted instance', async () => (await members()) === 0, 45_000);
+    await sleep(10_000);
+    assert.equal(await members(), 0, 'a restart rejoined the group after the instance was deleted');
   });
 });

@@ -5,7 +5,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
-import { withFastLane } from '../src/http/fast-lane.js';
+import { withFastLane } from '../../src/http/fast-lane.js';
 
 const answer500: ErrorRequestHandler = (_err, _req, res, _next) => {
   res.status(500).json({ error_code: 500, message: 'Internal Server Error' });

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { Errors, GatewayError, httpStatusOf } from '../src/core/errors.js';
+import { Errors, GatewayError, httpStatusOf } from '../../src/core/errors.js';
 
 const contract = readFileSync('openapi.yaml', 'utf8');
 /** Factories whose code is chosen by their caller (from the contract's x-error-code, or a library's status). */
