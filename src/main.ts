@@ -3,6 +3,7 @@
  * starts a local Kafka when no KAFKA_BROKERS is given (the development default, with the demo
  * topic policy), runs the gateway, and shuts down cleanly on SIGTERM/SIGINT.
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runPrimary } from './cluster.js';
@@ -32,6 +33,11 @@ async function main(): Promise<void> {
   if (embedded) {
     logger.info('KAFKA_BROKERS is not set: starting a local Apache Kafka (first run downloads it with Maven)');
     const localKafka = path.join(root, 'scripts/local-kafka.mjs');
+    if (!existsSync(localKafka)) {
+      // A container image carries no Kafka of its own: say so instead of "Cannot find module".
+      console.error('configuration error: KAFKA_BROKERS is not set, and this install has no local Kafka to start');
+      process.exit(2);
+    }
     const { startLocalKafka } = (await import(localKafka)) as {
       startLocalKafka: (o: { port?: number }) => Promise<{ brokers: string; stop: () => Promise<void> }>;
     };

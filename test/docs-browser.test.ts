@@ -14,6 +14,8 @@ import { closeAdmin, readRecords, recordCount } from './support/kafka.js';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const noBrowser = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM} (CI installs Debian's chromium)`;
+// In CI a missing browser is a failure, never a silent skip.
+if (noBrowser && process.env.CI) throw new Error(noBrowser);
 
 let gw: RunningGateway;
 let browser: BrowserContext | undefined;

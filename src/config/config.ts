@@ -30,7 +30,7 @@ export interface Config {
      * Karapace) or 40403 (Confluent ≥ 6.0, "This server does not host this topic-partition.").
      */
     unknownTopicErrorCode: 40401 | 40403;
-    /** Seconds the server waits for in-flight requests at shutdown. */
+    /** Milliseconds the server waits for in-flight requests at shutdown. */
     shutdownTimeoutMs: number;
     /** At shutdown, how long the gateway keeps serving (not ready, `Connection: close`) before it stops accepting. */
     shutdownDelayMs: number;

@@ -124,7 +124,7 @@ export interface ConsumerInstance {
   /** The instance's own longest fetch wait (consumer.request.timeout.ms), if it chose one. */
   readonly requestTimeoutMs?: number;
   /** Replaces the subscription; an empty list unsubscribes. Throws 40903 while assigned. */
-  subscribe(topics: string[], pattern?: string): Promise<void>;
+  subscribe(topics: string[]): Promise<void>;
   subscription(): string[];
   /** Also clears a manual assignment (Kafka semantics). */
   unsubscribe(): Promise<void>;

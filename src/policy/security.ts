@@ -22,7 +22,7 @@ import { rememberRoute } from './limits/classify.js';
 import { MemoryQuotaCounter, RedisQuotaCounter, produceQuota } from './limits/quotas.js';
 import { rateLimiters } from './limits/rate-limits.js';
 import { createRedis, redisReadinessCheck } from './limits/redis.js';
-import { produceShedding, type InFlight } from './limits/shedding.js';
+import { produceShedding } from './limits/shedding.js';
 
 /** Probes stay reachable without credentials and are never throttled. */
 export const EXEMPT_PATHS = new Set(['/healthz', '/readyz']);
@@ -43,7 +43,6 @@ export interface Security {
   authorizer: Authorizer;
   /** Produce quota (records/bytes per second), for the produce route's admit hook. */
   admitProduce?: (req: Request, topic: string, records: number, bytes: number) => Promise<void>;
-  inFlight: () => InFlight;
   redis?: Redis;
   /** Readiness: resolves when the shared counters are reachable (always, without Redis). */
   ready(): Promise<void>;
@@ -95,7 +94,6 @@ export function createSecurity(config: Config, logger: Logger, routes: RouteTabl
     admitProduce: quotas
       ? produceQuota(redis === undefined ? new MemoryQuotaCounter() : new RedisQuotaCounter(redis), sec.limits)
       : undefined,
-    inFlight: shedding.stats,
     redis,
     ready: () => (redis === undefined ? Promise.resolve() : redisReadinessCheck(redis)),
     close: async () => {

@@ -14,6 +14,8 @@ import { generateCerts, tempDir, writeFile } from './security.js';
 export const NGINX = process.env.NGINX_PATH ?? '/usr/sbin/nginx';
 /** A reason to skip when nginx is not installed (.ci/run installs Debian's nginx). */
 export const noNginx = existsSync(NGINX) ? false : `no nginx at ${NGINX} (CI installs Debian's nginx)`;
+// In CI a missing nginx is a failure, never a silent skip.
+if (noNginx && process.env.CI) throw new Error(noNginx);
 
 export interface StageProxy {
   /** https://localhost:<port>/prod — what clients are given. */

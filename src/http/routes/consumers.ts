@@ -53,8 +53,6 @@ export interface ConsumerRouteDeps {
   authorizeTopics?: (req: Request, topics: string[]) => void;
   /** Whether the caller may consume a topic (pattern subscriptions match only those). */
   canConsume?: (req: Request, topic: string) => boolean;
-  /** Called after records were written to a client, for metrics. */
-  onConsumed?: (group: string, records: number, bytes: number) => void;
 }
 
 interface CreateBody {
@@ -154,7 +152,7 @@ export function consumerRoutes(deps: ConsumerRouteDeps): Router {
         const mayConsume = deps.canConsume;
         const visible = (await deps.metadata.listTopics()).filter((t) => mayConsume?.(req, t) ?? true);
         const matched = (await pattern.filter(visible)).sort();
-        await instance.subscribe(matched, b.topic_pattern);
+        await instance.subscribe(matched);
       }
       return {};
     }),
@@ -288,7 +286,7 @@ export function consumerRoutes(deps: ConsumerRouteDeps): Router {
             : deps.limits.maxFetchBytes,
         signal: abort.signal,
       });
-      const { text, count, bytes, failure } = render(result.records, instance.format, !strict);
+      const { text, count, failure } = render(result.records, instance.format, !strict);
       if (count === 0) {
         result.delivered(0);
         if (failure !== undefined) throw failure;
@@ -296,7 +294,6 @@ export function consumerRoutes(deps: ConsumerRouteDeps): Router {
         // Records count as returned only once the response has been handed to the client's socket.
         res.once('finish', () => {
           result.delivered(count);
-          deps.onConsumed?.(params.group as string, count, bytes);
         });
         res.once('close', () => result.delivered(0));
       }

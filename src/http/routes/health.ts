@@ -8,8 +8,6 @@ import express, { Router, type Express, type Response } from 'express';
 import type { GatewayMetrics } from '../../observability/metrics.js';
 import type { Readiness } from '../../observability/readiness.js';
 
-export const OPERATIONAL_PATHS = ['/healthz', '/readyz', '/metrics'] as const;
-
 export function healthRoutes(readiness: Readiness): Router {
   const router = Router({ caseSensitive: true });
   router.get('/healthz', (_req, res) => {

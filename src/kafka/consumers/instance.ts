@@ -76,7 +76,7 @@ export class KafkaConsumerInstance implements ConsumerInstance {
     this.lastUsed = Date.now();
   }
 
-  async subscribe(topics: string[], _pattern?: string): Promise<void> {
+  async subscribe(topics: string[]): Promise<void> {
     if (this.mode === 'assign') throw mutuallyExclusive();
     await this.stopSession();
     const wanted = [...new Set(topics)];

@@ -3,7 +3,7 @@
  * (keys are long random strings, so a fast hash is enough and keeps per-request cost tiny); the
  * lookup is by hash, so timing reveals nothing about the key itself.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { ApiKeyEntry } from '../../config/security.js';
 import type { Identity } from '../identity.js';
 import { AuthFailure } from './jwt.js';
@@ -24,9 +24,4 @@ export class ApiKeyVerifier {
 
 export function hashApiKey(key: string): string {
   return createHash('sha256').update(key, 'utf8').digest('hex');
-}
-
-/** A new random key (for scripts/api-key.mjs-style tooling and tests). */
-export function newApiKey(): string {
-  return randomBytes(24).toString('base64url');
 }
