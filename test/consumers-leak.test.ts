@@ -78,7 +78,11 @@ async function waitUntilExpired(probes: ConsumerClient[]): Promise<void> {
 
 let gw: RunningGateway;
 before(async () => {
-  gw = await startTestGateway({ CONSUMER_INSTANCE_TIMEOUT_MS: String(TIMEOUT_MS), MAX_CONSUMER_INSTANCES: '2000' });
+  gw = await startTestGateway({
+    CONSUMER_INSTANCE_TIMEOUT_MS: String(TIMEOUT_MS),
+    MAX_CONSUMER_INSTANCES: '2000',
+    MAX_CONSUMER_INSTANCES_PER_CLIENT: '2000',
+  });
 });
 after(async () => {
   await gw?.close();

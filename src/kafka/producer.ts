@@ -94,6 +94,8 @@ export class KafkaProducerBridge implements ProduceService {
   private inFlight = 0;
   private scheduled = false;
   private readonly idleWaiters: Array<() => void> = [];
+  /** The last request queued for each partition (`partition@topic`): the next one waits for it. */
+  private readonly partitionTails = new Map<string, Promise<void>>();
 
   constructor(
     kafka: Kafka,
@@ -341,49 +343,82 @@ export class KafkaProducerBridge implements ProduceService {
    * answers per partition: had one request carried several partitions, a retriable error on one
    * (NOT_LEADER_OR_FOLLOWER, common right after a topic is created or a leader moves) would write
    * the others a second time. A single-partition request either is written or is not.
+   *
+   * At most one request per partition is in flight (partitionTurn): kafkajs's idempotent producer
+   * reads a partition's next sequence number when it builds a request and advances it only on
+   * success, so two concurrent requests to one partition would carry the same sequence and Kafka
+   * would answer the second as a duplicate of the first — "acknowledged", never written. A request
+   * that waited for its turn leaves out records already answered (50003 at their deadline), so a
+   * record reported failed before it was sent is never written later.
    */
   private async send(batch: Pending[]): Promise<void> {
-    const byPartition = new Map<string, { topic: string; messages: Message[] }>();
+    const byPartition = new Map<string, { topic: string; partition: number; items: Array<[Pending, Message]> }>();
     for (const p of batch) {
       for (const m of p.messages) {
         const key = `${m.partition}@${p.topic}`;
         const group = byPartition.get(key);
-        if (group === undefined) byPartition.set(key, { topic: p.topic, messages: [m] });
-        else group.messages.push(m);
+        if (group === undefined) byPartition.set(key, { topic: p.topic, partition: m.partition!, items: [[p, m]] });
+        else group.items.push([p, m]);
       }
     }
-    type Sent = { ok: true; next: number } | Extract<ProduceOutcome, { ok: false }>;
-    const sent = new Map<string, Sent>();
+    const outcomes = new Map<Message, ProduceOutcome>();
     await Promise.all(
-      [...byPartition].map(async ([key, { topic, messages }]) => {
-        try {
-          // Tolerant of other topics' offline partitions: kafkajs refreshes metadata of every
-          // topic this producer has sent to, and would otherwise fail healthy sends too.
-          const [result] = await tolerateOfflinePartitions(() =>
-            this.producer.send({
-              topic,
-              messages,
-              acks: -1,
-              timeout: this.options.ackTimeoutMs,
-              compression: CompressionTypes.None,
-            }),
-          );
-          if (result === undefined) throw new Error('Kafka returned no offset for this partition.');
-          sent.set(key, { ok: true, next: Number(result.baseOffset) });
-        } catch (err) {
-          sent.set(key, { ok: false, errorCode: recordErrorCode(err), error: kafkaMessage(err) });
-        }
-      }),
+      [...byPartition].map(([key, { topic, partition, items }]) =>
+        this.partitionTurn(key, async () => {
+          const live = items.filter(([p]) => !p.settled);
+          if (live.length === 0) return;
+          const messages = live.map(([, m]) => m);
+          let failure: ProduceOutcome | undefined;
+          let next = 0;
+          try {
+            // Tolerant of other topics' offline partitions: kafkajs refreshes metadata of every
+            // topic this producer has sent to, and would otherwise fail healthy sends too.
+            const [result] = await tolerateOfflinePartitions(() =>
+              this.producer.send({
+                topic,
+                messages,
+                acks: -1,
+                timeout: this.options.ackTimeoutMs,
+                compression: CompressionTypes.None,
+              }),
+            );
+            // No result for the partition: Kafka's answer did not say; the client may retry.
+            if (result === undefined)
+              failure = { ok: false, errorCode: 50003, error: 'Kafka returned no offset for this partition.' };
+            else next = Number(result.baseOffset);
+          } catch (err) {
+            failure = { ok: false, errorCode: recordErrorCode(err), error: kafkaMessage(err) };
+          }
+          // Records were grouped in arrival order, so each one's offset follows from the base offset.
+          for (const m of messages) outcomes.set(m, failure ?? { ok: true, partition, offset: next++ });
+        }),
+      ),
     );
-    // Records were grouped in arrival order, so each one's offset follows from its partition's base offset.
     for (const p of batch) {
-      const outcomes = p.messages.map((m): ProduceOutcome => {
-        const result = sent.get(`${m.partition}@${p.topic}`)!;
-        if (!result.ok) return result;
-        return { ok: true, partition: m.partition!, offset: result.next++ };
-      });
-      this.settle(p, outcomes);
+      this.settle(
+        p,
+        p.messages.map(
+          (m) =>
+            outcomes.get(m) ?? {
+              ok: false,
+              errorCode: 50003,
+              error: `Kafka did not acknowledge the record within ${this.options.ackTimeoutMs} ms.`,
+            },
+        ),
+      );
     }
+  }
+
+  /** Runs `work` once every earlier request to the same partition has settled. */
+  private partitionTurn(key: string, work: () => Promise<void>): Promise<void> {
+    const previous = this.partitionTails.get(key) ?? Promise.resolve();
+    const turn = previous.then(work, work);
+    const tail = turn.catch(() => undefined);
+    this.partitionTails.set(key, tail);
+    void tail.then(() => {
+      if (this.partitionTails.get(key) === tail) this.partitionTails.delete(key);
+    });
+    return turn;
   }
 }
 
