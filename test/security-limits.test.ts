@@ -60,6 +60,10 @@ describe('rate limits shared through Redis', () => {
   it('holds a produce limit across two gateways, per identity, and lets the caller back in after Retry-After', async () => {
     const env = { REDIS_URL: redis.url, RATE_LIMIT_PRODUCE: '5', RATE_LIMIT_WINDOW_MS: '5000' };
     const [a, b] = [await start(env), await start(env)];
+    // Limited requests are refused (503) until a gateway's Redis connection is up: wait for ready.
+    for (const gw of [a, b]) {
+      for (let i = 0; i < 100 && (await request(`${gw.url}/readyz`)).status !== 200; i++) await sleep(100);
+    }
     const topic = await createTopic(1);
     const statuses: number[] = [];
     let limited;
@@ -67,7 +71,7 @@ describe('rate limits shared through Redis', () => {
       const res = await produce(i % 2 === 0 ? a : b, topic, keys.sensor);
       statuses.push(res.status);
       if (res.status === 429) limited = res;
-      else assert.match(res.headers.get('ratelimit') ?? '', /limit=5/);
+      else assert.match(res.headers.get('ratelimit') ?? '', /limit=5/, `${res.status} ${res.text}`);
     }
     // Five in the window between both replicas (a window boundary may let a few more through, never fewer).
     assert.equal(statuses.filter((s) => s === 200).length >= 5, true, statuses.join());

@@ -9,7 +9,10 @@ import { sendError } from './errors.js';
 
 export function bodyDeadline(timeoutMs: number): RequestHandler {
   return (req, res, next) => {
-    if (req.complete) return next();
+    // Only a request that declares a body waits for one (a GET fetch may long-poll far longer).
+    const declaresBody =
+      req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+    if (req.complete || !declaresBody) return next();
     const timer = setTimeout(() => {
       if (req.complete || res.headersSent) return;
       res.setHeader('Connection', 'close');
