@@ -96,6 +96,17 @@ export function consumerRoutes(deps: ConsumerRouteDeps): Router {
     deps.validator.validateBody(operationId, V2, value);
     return value as T;
   };
+  /**
+   * Unknown topics and partitions are a 404 at once (40401/40402), as for produce, instead of the
+   * coordinator's timeout: the same fail-fast metadata check.
+   */
+  const partitionsExist = async (partitions: TopicPartition[]): Promise<void> => {
+    for (const topic of topicsOf(partitions)) {
+      const count = await deps.metadata.partitionCount(topic);
+      if (count === undefined) throw Errors.topicNotFound();
+      if (partitions.some((p) => p.topic === topic && p.partition >= count)) throw Errors.partitionNotFound();
+    }
+  };
   const required = <T>(req: Request, operationId: string): T => {
     const value = body<T>(req, operationId);
     if (value === undefined) throw Errors.unprocessable('Request body is required.');
@@ -201,6 +212,7 @@ export function consumerRoutes(deps: ConsumerRouteDeps): Router {
         await instance.commit();
       } else {
         deps.authorizeTopics?.(req, topicsOf(b.offsets));
+        await partitionsExist(b.offsets);
         // Confluent semantics: you send the offset of the last record you processed.
         await instance.commit(
           b.offsets.map((o) => ({
@@ -223,6 +235,7 @@ export function consumerRoutes(deps: ConsumerRouteDeps): Router {
       // Confluent answers a body-less GET with this (sic).
       if (b === undefined) throw Errors.partitionNotFound();
       deps.authorizeTopics?.(req, topicsOf(b.partitions));
+      await partitionsExist(b.partitions);
       const offsets = await instance.committed(b.partitions);
       return {
         body: { offsets: offsets.map((o) => ({ ...o, metadata: o.metadata ?? '' })) },
