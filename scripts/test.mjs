@@ -52,7 +52,7 @@ process.on('SIGINT', () => {
   else void Promise.resolve(current?.stop()).then(() => process.exit(130));
 });
 
-function runNodeTest(testFiles, env, concurrency) {
+function runNodeTest(testFiles, env, concurrency, timeoutMs = 300_000) {
   return new Promise((resolve) => {
     child = spawn(
       process.execPath,
@@ -63,7 +63,7 @@ function runNodeTest(testFiles, env, concurrency) {
         '--test-reporter=spec',
         // A test that fails half-way may leave a client open; never let that hang the run.
         '--test-force-exit',
-        '--test-timeout=300000',
+        `--test-timeout=${timeoutMs}`,
         `--test-concurrency=${concurrency}`,
         ...flags,
         ...testFiles,
@@ -114,6 +114,9 @@ async function clusterPhase(testFiles) {
       testFiles,
       { KAFKA_BROKERS: cluster.brokers, KAFKA_CLUSTER_CONTROL: control.url, KAFKA_VERSION: cluster.version },
       1,
+      // A fault file runs its scenarios one after another (each waits for the cluster to heal):
+      // its whole file, which node's runner times as one test, takes minutes on a loaded machine.
+      900_000,
     );
   } finally {
     await control.close();
