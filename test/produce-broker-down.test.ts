@@ -3,32 +3,19 @@
 // and metadata routes answer a Confluent-shaped, retriable 50003 instead of a bare 500.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Kafka, logLevel } from 'kafkajs';
 import { loadConfig } from '../src/config/config.js';
 import { startGateway, type RunningGateway } from '../src/gateway.js';
-import { createTopicAndWait } from '../src/kafka/create-topic.js';
+import { startPrivateKafkaWithTopic, type PrivateKafka } from './support/kafka.js';
 import { JSON_V2, post, request } from './support/gateway.js';
 
-interface LocalKafka {
-  brokers: string;
-  stop: () => Promise<void>;
-}
-// A plain ESM script without type declarations (the same one that runs the test broker).
-const { startLocalKafka } = (await import('../scripts/local-kafka.mjs' as string)) as {
-  startLocalKafka: (o?: { heap?: string }) => Promise<LocalKafka>;
-};
 
 const TIMEOUT_MS = 3_000;
-let kafka: LocalKafka | undefined;
+let kafka: PrivateKafka | undefined;
 let gw: RunningGateway | undefined;
 const topic = 'outage';
 
 before(async () => {
-  kafka = await startLocalKafka({ heap: '256m' });
-  const native = new Kafka({ brokers: [kafka.brokers], logLevel: logLevel.NOTHING }).admin();
-  await native.connect();
-  await createTopicAndWait(native, { topic, numPartitions: 2 });
-  await native.disconnect();
+  kafka = await startPrivateKafkaWithTopic(topic, 2);
   gw = await startGateway(
     loadConfig({
       KAFKA_BROKERS: kafka.brokers,

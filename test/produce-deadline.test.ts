@@ -6,34 +6,21 @@ import { after, before, describe, it } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
 import { loadConfig } from '../src/config/config.js';
 import { startGateway, type RunningGateway } from '../src/gateway.js';
-import { createTopicAndWait } from '../src/kafka/create-topic.js';
+import { startPrivateKafkaWithTopic, type PrivateKafka } from './support/kafka.js';
 import { JSON_V2, post } from './support/gateway.js';
 
-interface LocalKafka {
-  brokers: string;
-  stop: () => Promise<void>;
-  process: { kill: (signal: string) => boolean };
-}
-// A plain ESM script without type declarations (the same one that runs the test broker).
-const { startLocalKafka } = (await import('../scripts/local-kafka.mjs' as string)) as {
-  startLocalKafka: (o?: { heap?: string }) => Promise<LocalKafka>;
-};
 
 const TIMEOUT_MS = 2_000;
 /** The documented slack on top of PRODUCE_TIMEOUT_MS (timer and event-loop delay). */
 const SLACK_MS = 1_000;
 
-let kafka: LocalKafka | undefined;
+let kafka: PrivateKafka | undefined;
 let gw: RunningGateway | undefined;
 let frozen = false;
 const topic = 'deadline';
 
 before(async () => {
-  kafka = await startLocalKafka({ heap: '256m' });
-  const native = new Kafka({ brokers: [kafka.brokers], logLevel: logLevel.NOTHING }).admin();
-  await native.connect();
-  await createTopicAndWait(native, { topic, numPartitions: 2 });
-  await native.disconnect();
+  kafka = await startPrivateKafkaWithTopic(topic, 2);
   gw = await startGateway(
     loadConfig({
       KAFKA_BROKERS: kafka.brokers,
@@ -46,7 +33,7 @@ before(async () => {
   );
 });
 after(async () => {
-  if (frozen) kafka?.process.kill('SIGCONT');
+  if (frozen) kafka?.thaw();
   await gw?.close();
   await kafka?.stop();
 });
@@ -93,7 +80,7 @@ describe('produce deadline', () => {
     for (const r of await burst('healthy')) assert.equal(r.body.offsets[0].error_code, null, r.text);
     const baseline = Date.now() - healthyStart;
 
-    kafka!.process.kill('SIGSTOP');
+    kafka!.freeze();
     frozen = true;
     const started = Date.now();
     const replies = await burst('frozen');
@@ -110,7 +97,7 @@ describe('produce deadline', () => {
     );
     assert.ok(slowest <= TIMEOUT_MS + SLACK_MS + baseline, `slowest answer took ${slowest} ms`);
 
-    kafka!.process.kill('SIGCONT');
+    kafka!.thaw();
     frozen = false;
     // Back to normal once Kafka answers again.
     let after: Awaited<ReturnType<typeof post>> | undefined;
