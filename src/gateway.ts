@@ -12,7 +12,7 @@ import { RouteTable } from './core/route-table.js';
 import { createApp } from './http/app.js';
 import { limitConnections } from './http/connections.js';
 import { managementApp } from './http/routes/health.js';
-import { createKafka } from './kafka/client.js';
+import { createKafka, tolerateOfflinePartitions } from './kafka/client.js';
 import { StaticConsumerDirectory } from './http/consumer-forwarding.js';
 import { KafkaConsumerManager } from './kafka/consumers/manager.js';
 import { KafkaMetadata } from './kafka/metadata.js';
@@ -73,7 +73,9 @@ export async function startGateway(
     maxMessageBytes: (t) => metadata.maxMessageBytes(t),
     partitionOnline: (t, p) => metadata.partitionOnline(t, p),
   });
-  await Promise.all([metadata.connect(), producer.connect()]);
+  // Tolerant of offline partitions of other topics: the idempotent producer's first metadata
+  // request covers every topic, and one leaderless partition must not stop the start.
+  await Promise.all([metadata.connect(), tolerateOfflinePartitions(() => producer.connect())]);
   for (const rule of config.topics.rules) {
     if (rule.create !== undefined && rule.name !== undefined) {
       const { partitions, replicationFactor } = rule.create;

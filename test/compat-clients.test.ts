@@ -251,6 +251,38 @@ describe('auto.offset.reset: none', () => {
   });
 });
 
+describe('auto.offset.reset: none, subscribed', () => {
+  it('after a 409 and a commit, reads from the committed offset on (no record skipped)', async () => {
+    const t = await createTopic(1);
+    await post(`${gw.url}/topics/${t}`, JSON_V2, { records: [0, 1, 2, 3].map((n) => ({ value: { n } })) });
+    const created = await post(`${gw.url}/consumers/${uniqueName('none-sub')}`, V2, {
+      format: 'json',
+      'auto.offset.reset': 'none',
+      'auto.commit.enable': 'false',
+    });
+    const base = created.body.base_uri as string;
+    try {
+      await post(`${base}/subscription`, V2, { topics: [t] });
+      const refused = await request(`${base}/records?timeout=3000`, { headers: { accept: JSON_V2 } });
+      assert.equal(refused.status, 409, refused.text);
+      assert.equal(
+        (await post(`${base}/offsets`, V2, { offsets: [{ topic: t, partition: 0, offset: 0 }] })).status,
+        200,
+      );
+      await post(`${gw.url}/topics/${t}`, JSON_V2, { records: [{ value: { n: 4 } }] });
+      const seen: number[] = [];
+      for (let i = 0; i < 10 && seen.length < 4; i++) {
+        const res = await request(`${base}/records?timeout=1000`, { headers: { accept: JSON_V2 } });
+        assert.equal(res.status, 200, res.text);
+        seen.push(...res.body.map((r: { value: { n: number } }) => r.value.n));
+      }
+      assert.deepEqual(seen, [1, 2, 3, 4]);
+    } finally {
+      await request(base, { method: 'DELETE' });
+    }
+  });
+});
+
 describe('subscribe bodies', () => {
   it('answers 409 40903 to topics and topic_pattern together, and subscribes to nothing', async () => {
     const group = uniqueName('both');

@@ -63,6 +63,9 @@ export interface ProducerOptions {
  */
 const MAX_SEND_RECORDS = 500;
 
+/** How long a send's other partitions may lag its first finished one before its slot is freed. */
+const STUCK_AFTER_MS = 1_000;
+
 /** Kafka's record batch header (magic v2), counted once per partition batch. */
 const BATCH_OVERHEAD = 61;
 /** Upper bound of one record's framing in a v2 batch: length, attributes, deltas, varint sizes. */
@@ -265,6 +268,10 @@ export class KafkaProducerBridge implements ProduceService {
       current = { partition: Math.floor(Math.random() * count), count };
       this.sticky.set(topic, current);
     }
+    // As the Java client's sticky partitioner, only among partitions that have a leader: unkeyed
+    // records never stick to an offline partition while others can take them.
+    for (let tried = 0; tried < count && this.options.partitionOnline?.(topic, current.partition) === false; tried++)
+      current.partition = (current.partition + 1) % count;
     return current.partition;
   }
 
@@ -330,7 +337,7 @@ export class KafkaProducerBridge implements ProduceService {
     // without duplicates), but gives its slot back at the batch's deadline: healthy topics go on.
     const latest = Math.max(...batch.map((p) => p.deadline));
     const slotTimer = setTimeout(release, Math.max(0, latest - Date.now()));
-    void this.send(batch).finally(() => {
+    void this.send(batch, release).finally(() => {
       clearTimeout(slotTimer);
       release();
     });
@@ -351,7 +358,7 @@ export class KafkaProducerBridge implements ProduceService {
    * that waited for its turn leaves out records already answered (50003 at their deadline), so a
    * record reported failed before it was sent is never written later.
    */
-  private async send(batch: Pending[]): Promise<void> {
+  private async send(batch: Pending[], slotFree: () => void): Promise<void> {
     const byPartition = new Map<string, { topic: string; partition: number; items: Array<[Pending, Message]> }>();
     for (const p of batch) {
       for (const m of p.messages) {
@@ -362,6 +369,26 @@ export class KafkaProducerBridge implements ProduceService {
       }
     }
     const outcomes = new Map<Message, ProduceOutcome>();
+    // A request is answered as soon as all its records are, not when the slowest partition of the
+    // send is: one partition stuck on a dead leader must not hold healthy topics' answers.
+    const answerReady = () => {
+      for (const p of batch) {
+        if (!p.settled && p.messages.every((m) => outcomes.has(m)))
+          this.settle(
+            p,
+            p.messages.map((m) => outcomes.get(m)!),
+          );
+      }
+    };
+    let pendingTurns = byPartition.size;
+    let stuckTimer: NodeJS.Timeout | undefined;
+    const turnDone = () => {
+      answerReady();
+      // Partitions still running a second after the others finished are most likely stuck
+      // (retrying an unreachable leader); they stay serialized per partition, so the send's slot
+      // can go to healthy traffic.
+      if (--pendingTurns > 0 && stuckTimer === undefined) stuckTimer = setTimeout(slotFree, STUCK_AFTER_MS);
+    };
     await Promise.all(
       [...byPartition].map(([key, { topic, partition, items }]) =>
         this.partitionTurn(key, async () => {
@@ -391,9 +418,10 @@ export class KafkaProducerBridge implements ProduceService {
           }
           // Records were grouped in arrival order, so each one's offset follows from the base offset.
           for (const m of messages) outcomes.set(m, failure ?? { ok: true, partition, offset: next++ });
-        }),
+        }).finally(turnDone),
       ),
     );
+    clearTimeout(stuckTimer);
     for (const p of batch) {
       this.settle(
         p,

@@ -12,6 +12,7 @@
  */
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import type { PartitionOffset, TopicPartition } from '../../core/ports.js';
+import { tolerateOfflinePartitions } from '../client.js';
 
 export class GroupOffsets {
   private readonly admin: Admin;
@@ -33,8 +34,16 @@ export class GroupOffsets {
     return this.admin;
   }
 
-  /** Committed offsets of `group`; partitions without one are left out (as Confluent). */
-  async committed(group: string, partitions: TopicPartition[]): Promise<PartitionOffset[]> {
+  /**
+   * Committed offsets of `group`; partitions without one are left out (as Confluent). Every call
+   * here tolerates other topics' offline partitions (kafkajs refreshes the metadata of every topic
+   * its client has seen, and would fail reads and commits of healthy topics with them).
+   */
+  committed(group: string, partitions: TopicPartition[]): Promise<PartitionOffset[]> {
+    return tolerateOfflinePartitions(() => this.committedNow(group, partitions));
+  }
+
+  private async committedNow(group: string, partitions: TopicPartition[]): Promise<PartitionOffset[]> {
     if (partitions.length === 0) return [];
     const admin = await this.ready();
     const topics = [...new Set(partitions.map((p) => p.topic))];
@@ -51,20 +60,22 @@ export class GroupOffsets {
   /** Commits for a non-member (manual assignment): see the module comment. */
   commitAsNonMember(group: string, offsets: PartitionOffset[]): Promise<void> {
     if (offsets.length === 0) return Promise.resolve();
-    const run = this.txnChain.then(async () => {
-      const producer = await this.producer();
-      const txn = await producer.transaction();
-      try {
-        await txn.sendOffsets({ consumerGroupId: group, topics: byTopic(offsets) });
-        await txn.commit();
-      } catch (err) {
-        await txn.abort().catch(() => undefined);
-        throw err;
-      }
-      await this.untilVisible(group, offsets);
-    });
+    const run = this.txnChain.then(() => tolerateOfflinePartitions(() => this.commitNow(group, offsets)));
     this.txnChain = run.catch(() => undefined);
     return run;
+  }
+
+  private async commitNow(group: string, offsets: PartitionOffset[]): Promise<void> {
+    const producer = await this.producer();
+    const txn = await producer.transaction();
+    try {
+      await txn.sendOffsets({ consumerGroupId: group, topics: byTopic(offsets) });
+      await txn.commit();
+    } catch (err) {
+      await txn.abort().catch(() => undefined);
+      throw err;
+    }
+    await this.untilVisible(group, offsets);
   }
 
   /**
@@ -83,7 +94,11 @@ export class GroupOffsets {
   }
 
   /** First and next offset of each partition. */
-  async bounds(partitions: TopicPartition[]): Promise<Map<string, { low: number; high: number }>> {
+  bounds(partitions: TopicPartition[]): Promise<Map<string, { low: number; high: number }>> {
+    return tolerateOfflinePartitions(() => this.boundsNow(partitions));
+  }
+
+  private async boundsNow(partitions: TopicPartition[]): Promise<Map<string, { low: number; high: number }>> {
     const admin = await this.ready();
     const out = new Map<string, { low: number; high: number }>();
     for (const topic of new Set(partitions.map((p) => p.topic))) {
@@ -97,7 +112,7 @@ export class GroupOffsets {
   /** Earliest offset whose timestamp is ≥ `timestamp`, or the end when there is none. */
   async offsetForTimestamp(topic: string, partition: number, timestamp: number): Promise<number> {
     const admin = await this.ready();
-    const entries = await admin.fetchTopicOffsetsByTimestamp(topic, timestamp);
+    const entries = await tolerateOfflinePartitions(() => admin.fetchTopicOffsetsByTimestamp(topic, timestamp));
     const found = Number(entries.find((e) => e.partition === partition)?.offset ?? -1);
     if (found >= 0) return found;
     // Confluent answers 500 here (null offset); "nothing that new yet" means: start at the end.

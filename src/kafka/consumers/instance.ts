@@ -250,6 +250,9 @@ export class KafkaConsumerInstance implements ConsumerInstance {
     const unknown = this.assignment().filter((p) => !this.taken.has(tpKey(p.topic, p.partition)));
     if (unknown.length === 0) return;
     const committed = await kafkaCall(() => this.deps.offsets.committed(this.group, unknown));
+    // The consumer may have joined before that offset was committed (it then started nowhere in
+    // particular): read from the committed offset, exactly as Kafka's consumer would on its next poll.
+    for (const o of committed) this.seekOne(o, o.offset);
     const has = new Set(committed.map((o) => tpKey(o.topic, o.partition)));
     const missing = unknown.filter((p) => !has.has(tpKey(p.topic, p.partition)));
     if (missing.length === 0) return;
