@@ -251,6 +251,34 @@ describe('auto.offset.reset: none', () => {
   });
 });
 
+describe('older clients consumer settings', () => {
+  it("accepts old Confluent's smallest/largest and Kafka's enable.auto.commit spelling", async () => {
+    const t = await createTopic(1);
+    await post(`${gw.url}/topics/${t}`, JSON_V2, { records: [{ value: { n: 1 } }] });
+    const created = await post(`${gw.url}/consumers/${uniqueName('old')}`, V2, {
+      format: 'json',
+      'auto.offset.reset': 'smallest',
+      'enable.auto.commit': 'false',
+    });
+    assert.equal(created.status, 200, created.text);
+    const base = created.body.base_uri as string;
+    try {
+      await post(`${base}/subscription`, V2, { topics: [t] });
+      const res = await request(`${base}/records?timeout=5000`, { headers: { accept: JSON_V2 } });
+      assert.deepEqual(
+        res.body.map((r: { value: { n: number } }) => r.value.n),
+        [1],
+        'smallest = earliest',
+      );
+      const largest = await post(`${gw.url}/consumers/${uniqueName('old')}`, V2, { 'auto.offset.reset': 'largest' });
+      assert.equal(largest.status, 200, largest.text);
+      await request(largest.body.base_uri as string, { method: 'DELETE' });
+    } finally {
+      await request(base, { method: 'DELETE' });
+    }
+  });
+});
+
 describe('auto.offset.reset: none, subscribed', () => {
   it('after a 409 and a commit, reads from the committed offset on (no record skipped)', async () => {
     const t = await createTopic(1);

@@ -24,6 +24,8 @@ describe('configuration', () => {
     ['MAX_BODY_BYTES', '10'],
     ['LOG_LEVEL', 'loud'],
     ['PUBLIC_URL', 'not a url'],
+    ['PUBLIC_URL', 'https://user:secret@gw.example.com/prod'],
+    ['PUBLIC_URL', 'https://gw.example.com/prod?a=1'],
     ['TOPICS_CONFIG', '/nonexistent/topics.yaml'],
   ] as const) {
     it(`${name}=${value} stops the process with one line naming ${name}`, () => {

@@ -134,7 +134,7 @@ export function loadConfig(env: Env = process.env): Config {
     http: {
       host: e.string('HOST', '127.0.0.1'),
       port: e.int('PORT', 8082, { min: 0, max: 65535 }),
-      publicUrl: e.url('PUBLIC_URL'),
+      publicUrl: publicUrlOf(e.url('PUBLIC_URL')),
       trustProxy: parseTrustProxy(trustRaw),
       publicHosts: e.list('PUBLIC_HOSTS').map((h) => h.toLowerCase()),
       maxBodyBytes: e.int('MAX_BODY_BYTES', 1024 * 1024, { min: 1024, max: 256 * 1024 * 1024 }),
@@ -202,6 +202,21 @@ function parseTrustProxy(v: string | undefined): boolean | number | string {
 /** Node ids appear in instance names and URLs: keep them short and URL-safe. */
 function nodeIdOf(v: string): string {
   if (!/^[A-Za-z0-9_]{1,32}$/.test(v)) throw new ConfigError(`NODE_ID=${v} must be 1-32 letters, digits or _`);
+  return v;
+}
+
+/** PUBLIC_URL becomes every base_uri: an http(s) origin and path, nothing a caller must not see. */
+function publicUrlOf(v: string | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  const u = new URL(v);
+  if (
+    (u.protocol !== 'http:' && u.protocol !== 'https:') ||
+    u.search !== '' ||
+    u.hash !== '' ||
+    u.username !== '' ||
+    u.password !== ''
+  )
+    throw new ConfigError(`PUBLIC_URL=${v} must be an http(s) URL without credentials, query or fragment`);
   return v;
 }
 

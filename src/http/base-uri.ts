@@ -120,10 +120,13 @@ function forwardedPrefix(req: Request): string {
   return '';
 }
 
-/** First element of a `Forwarded` header: `for=…;proto=https;host=gw.example.com, for=…`. */
+/**
+ * Last element of a `Forwarded` header (`for=…;proto=https;host=gw.example.com, for=…`): the one
+ * the nearest proxy, the trusted hop, added; earlier ones may have been written by the client.
+ */
 export function parseForwarded(header: string | undefined): { proto?: string; host?: string } {
   if (header === undefined) return {};
-  const first = header.split(',')[0] ?? '';
+  const first = header.split(',').at(-1) ?? '';
   const out: { proto?: string; host?: string } = {};
   for (const pair of first.split(';')) {
     const eq = pair.indexOf('=');

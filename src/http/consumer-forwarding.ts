@@ -23,9 +23,27 @@ const INSTANCE_PATH = '/consumers/{group}/instances/{instance}';
 
 const GENERATED = /^rest-consumer-([A-Za-z0-9_]{1,32})-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** Request headers that describe the caller's request to the owner; nothing else is passed on. */
-const PASSED_ON = ['accept', 'content-type', 'authorization', 'x-api-key', 'x-request-id', 'traceparent', 'tracestate'];
+const PASSED_ON = [
+  'accept',
+  'accept-encoding',
+  'content-type',
+  'authorization',
+  'x-api-key',
+  'x-request-id',
+  'traceparent',
+  'tracestate',
+];
 /** Answer headers relayed back to the caller. */
-const RELAYED = ['content-type', 'retry-after', 'www-authenticate', 'allow', 'ratelimit', 'ratelimit-policy', 'vary'];
+const RELAYED = [
+  'content-type',
+  'content-encoding',
+  'retry-after',
+  'www-authenticate',
+  'allow',
+  'ratelimit',
+  'ratelimit-policy',
+  'vary',
+];
 
 /** Peers from PEER_URLS (node id → base URL). */
 export class StaticConsumerDirectory implements ConsumerDirectory {

@@ -18,12 +18,14 @@ export interface NewTopic {
 
 const NOT_YET = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE']);
 
-/** Resolves true when this call created the topic, false when it already existed. */
+/** Resolves true when this call created the topic (and it is ready), false when it already existed. */
 export async function createTopicAndWait(admin: Admin, spec: NewTopic, timeoutMs = 30_000): Promise<boolean> {
   // An existing topic is not created again: Kafka's TOPIC_ALREADY_EXISTS answer is logged by
   // kafkajs as an error, for what is the normal case on every restart.
-  const exists = (await admin.listTopics()).includes(spec.topic);
-  const created = exists ? false : await admin.createTopics({ topics: [spec], waitForLeaders: false });
+  // An existing topic is taken as it is: with other partition counts than asked, or with a
+  // partition offline, it must not stop a start (Kafka's own auto-created topics have one partition).
+  if ((await admin.listTopics()).includes(spec.topic)) return false;
+  const created = await admin.createTopics({ topics: [spec], waitForLeaders: false });
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {

@@ -326,16 +326,27 @@ export function consumerRoutes(deps: ConsumerRouteDeps): Router {
     const kept: Record<string, unknown> = {};
     const ignored: string[] = [];
     for (const [key, value] of Object.entries(raw)) {
-      if (CREATE_FIELDS.has(key)) kept[key] = value;
+      // Kafka's own names for the two settings the gateway applies (the Java consumer's spelling).
+      const alias = KAFKA_ALIASES[key];
+      if (alias !== undefined && !(alias in (raw as Record<string, unknown>))) kept[alias] = value;
+      else if (CREATE_FIELDS.has(key)) kept[key] = value;
       else if (REFUSED_PROPERTY.test(key)) {
         throw Errors.invalidConsumerConfig(`${key} cannot be set by a client of this gateway`);
       } else ignored.push(key);
     }
-    if (ignored.length > 0) {
-      deps.logger?.warn({ group: req.params.group, ignored }, 'consumer properties ignored at create');
-    }
     checkControlContentType(req.headers['content-type'], strict);
+    // Old Confluent clients (kafka-rest-node, kafka-rest-client) still say smallest/largest.
+    const reset = kept['auto.offset.reset'];
+    if (reset === 'smallest') kept['auto.offset.reset'] = 'earliest';
+    if (reset === 'largest') kept['auto.offset.reset'] = 'latest';
     deps.validator.validateBody('createConsumer', V2, kept);
+    if (ignored.length > 0) {
+      // Bounded: a body of thousands of junk keys must not become megabytes of log.
+      deps.logger?.warn(
+        { group: req.params.group, ignored: ignored.slice(0, 20).map((k) => k.slice(0, 100)), count: ignored.length },
+        'consumer properties ignored at create',
+      );
+    }
     return kept as CreateBody;
   }
 
@@ -386,6 +397,9 @@ const REFUSED_PROPERTY =
   /(?:^|\.)(?:bootstrap|sasl|ssl|security|interceptor|interceptors|jaas|metric\.reporters|config\.providers)(?:\.|$)|class(?:es)?$|deserializer$|^client\.dns\.lookup$/i;
 
 /** Create-request fields → settings. Only whitelisted fields exist; nothing is passed to Kafka as is. */
+/** Kafka consumer property → the Confluent create field that means the same. */
+const KAFKA_ALIASES: Record<string, string> = { 'enable.auto.commit': 'auto.commit.enable' };
+
 export function settingsFrom(b: CreateBody): ConsumerSettings {
   const invalid = (detail: string) => Errors.invalidConsumerConfig(detail);
   const format = (b.format ?? 'binary').toLowerCase();
