@@ -69,7 +69,8 @@ http {
       proxy_set_header X-Forwarded-Port $server_port;
       proxy_set_header X-Forwarded-Prefix ${prefix};
       proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-      proxy_read_timeout 120s;
+      proxy_set_header Forwarded "";
+      proxy_read_timeout 310s;
       proxy_buffering off;
     }
   }
