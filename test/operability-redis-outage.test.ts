@@ -62,4 +62,31 @@ describe('Redis outage', () => {
     assert.ok(served < 1_500, `served again only ${served} ms after Redis returned`);
     console.log(`[redis outage] slowest 503 while down: ${slowest} ms; served again ${served} ms after return`);
   });
+
+  it('answers 503 within a second while Redis hangs (connected, never answering), and serves again when it resumes', async () => {
+    const redis = await startRedis();
+    stops.push(() => redis.stop());
+    const gw = await startTestGateway({ REDIS_URL: redis.url, RATE_LIMIT_METADATA: '100000' });
+    gateways.push(gw);
+    for (let i = 0; i < 50 && (await request(`${gw.url}/readyz`)).status !== 200; i++) await sleep(100);
+    assert.equal((await request(`${gw.url}/topics`)).status, 200);
+    process.kill(redis.pid, 'SIGSTOP');
+    try {
+      for (let i = 0; i < 3; i++) {
+        const t0 = Date.now();
+        const res = await request(`${gw.url}/topics`);
+        assert.equal(res.status, 503);
+        assert.equal(res.body.error_code, 50301);
+        assert.ok(Date.now() - t0 < 1_000, `answered in ${Date.now() - t0} ms`);
+      }
+    } finally {
+      process.kill(redis.pid, 'SIGCONT');
+    }
+    let status = 0;
+    for (let i = 0; i < 30 && status !== 200; i++) {
+      status = (await request(`${gw.url}/topics`)).status;
+      if (status !== 200) await sleep(100);
+    }
+    assert.equal(status, 200);
+  });
 });

@@ -59,7 +59,7 @@ export function rsaKeyPair() {
 /** A throwaway redis-server on 127.0.0.1 (no persistence); stop() kills it. */
 export async function startRedis(
   options: { port?: number } = {},
-): Promise<{ url: string; port: number; stop: () => Promise<void> }> {
+): Promise<{ url: string; port: number; pid: number; stop: () => Promise<void> }> {
   const port = options.port ?? (await freePort());
   const child = spawn(
     'redis-server',
@@ -86,6 +86,7 @@ export async function startRedis(
   child.stdout!.resume();
   return {
     url: `redis://127.0.0.1:${port}`,
+    pid: child.pid!,
     port,
     stop: () =>
       new Promise<void>((resolve) => {

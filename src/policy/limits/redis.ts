@@ -9,11 +9,16 @@ import type { Logger } from 'pino';
 
 /** Reconnect attempts while Redis is away: often enough to serve again well within 1 s of its return. */
 export const REDIS_RETRY_MAX_MS = 100;
+/** Longest wait for one Redis command. */
+export const REDIS_COMMAND_TIMEOUT_MS = 300;
 
 export function createRedis(url: string, logger: Logger): Redis {
   const redis = new Redis(url, {
     maxRetriesPerRequest: 1,
     connectTimeout: 2_000,
+    // A Redis that hangs (connected, never answering) gets no more than this per command: the
+    // limiter then answers 503 instead of holding the request with no answer at all.
+    commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
     // Queued until the first connection is up (start-up must not refuse traffic for a few ms);
     // the breaker below turns queueing off while Redis is known to be down.
     enableOfflineQueue: true,
