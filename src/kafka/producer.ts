@@ -86,6 +86,8 @@ interface Pending {
   settled: boolean;
   timer?: NodeJS.Timeout;
   resolve: (outcomes: ProduceOutcome[]) => void;
+  /** Run once it is answered: drop every reference a queued send still holds to its records. */
+  release: Array<() => void>;
 }
 
 export class KafkaProducerBridge implements ProduceService {
@@ -207,6 +209,7 @@ export class KafkaProducerBridge implements ProduceService {
         deadline,
         settled: false,
         resolve,
+        release: [],
       };
       const remaining = deadline - Date.now();
       if (remaining <= 0) {
@@ -239,6 +242,10 @@ export class KafkaProducerBridge implements ProduceService {
           error: `Kafka did not acknowledge the record within ${this.options.ackTimeoutMs} ms.`,
         })),
     );
+    // An answered request's records are no longer this bridge's to keep: a send queued behind a
+    // partition stuck on a dead leader would otherwise hold them for the whole outage.
+    for (const release of p.release.splice(0)) release();
+    p.messages = [];
   }
 
   private partitionForKey(topic: string, key: Buffer, count: number): number {
@@ -359,16 +366,24 @@ export class KafkaProducerBridge implements ProduceService {
    * record reported failed before it was sent is never written later.
    */
   private async send(batch: Pending[], slotFree: () => void): Promise<void> {
-    const byPartition = new Map<string, { topic: string; partition: number; items: Array<[Pending, Message]> }>();
+    type Group = { topic: string; partition: number; items: Array<[Pending, Message]> };
+    const byPartition = new Map<string, Group>();
+    const outcomes = new Map<Message, ProduceOutcome>();
     for (const p of batch) {
+      const groups = new Set<Group>();
       for (const m of p.messages) {
         const key = `${m.partition}@${p.topic}`;
-        const group = byPartition.get(key);
-        if (group === undefined) byPartition.set(key, { topic: p.topic, partition: m.partition!, items: [[p, m]] });
-        else group.items.push([p, m]);
+        let group = byPartition.get(key);
+        if (group === undefined) byPartition.set(key, (group = { topic: p.topic, partition: m.partition!, items: [] }));
+        group.items.push([p, m]);
+        groups.add(group);
       }
+      const messages = p.messages;
+      p.release.push(() => {
+        for (const g of groups) g.items = g.items.filter(([q]) => q !== p);
+        for (const m of messages) outcomes.delete(m);
+      });
     }
-    const outcomes = new Map<Message, ProduceOutcome>();
     // A request is answered as soon as all its records are, not when the slowest partition of the
     // send is: one partition stuck on a dead leader must not hold healthy topics' answers.
     const answerReady = () => {
@@ -390,9 +405,10 @@ export class KafkaProducerBridge implements ProduceService {
       if (--pendingTurns > 0 && stuckTimer === undefined) stuckTimer = setTimeout(slotFree, STUCK_AFTER_MS);
     };
     await Promise.all(
-      [...byPartition].map(([key, { topic, partition, items }]) =>
+      [...byPartition].map(([key, group]) =>
         this.partitionTurn(key, async () => {
-          const live = items.filter(([p]) => !p.settled);
+          const { topic, partition } = group;
+          const live = group.items.filter(([p]) => !p.settled);
           if (live.length === 0) return;
           const messages = live.map(([, m]) => m);
           let failure: ProduceOutcome | undefined;
@@ -418,6 +434,7 @@ export class KafkaProducerBridge implements ProduceService {
           }
           // Records were grouped in arrival order, so each one's offset follows from the base offset.
           for (const m of messages) outcomes.set(m, failure ?? { ok: true, partition, offset: next++ });
+          group.items = [];
         }).finally(turnDone),
       ),
     );
