@@ -71,6 +71,7 @@ export async function startGateway(
     idempotent: config.produce.idempotent,
     partitionCount: (t) => metadata.partitionCount(t),
     maxMessageBytes: (t) => metadata.maxMessageBytes(t),
+    limitChanged: (t) => metadata.forgetMaxMessageBytes(t),
     partitionOnline: (t, p) => metadata.partitionOnline(t, p),
   });
   // Tolerant of offline partitions of other topics: the idempotent producer's first metadata

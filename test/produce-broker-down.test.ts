@@ -8,7 +8,6 @@ import { startGateway, type RunningGateway } from '../src/gateway.js';
 import { startPrivateKafkaWithTopic, type PrivateKafka } from './support/kafka.js';
 import { JSON_V2, post, request } from './support/gateway.js';
 
-
 const TIMEOUT_MS = 3_000;
 let kafka: PrivateKafka | undefined;
 let gw: RunningGateway | undefined;

@@ -9,7 +9,6 @@ import { startGateway, type RunningGateway } from '../src/gateway.js';
 import { startPrivateKafkaWithTopic, type PrivateKafka } from './support/kafka.js';
 import { JSON_V2, post } from './support/gateway.js';
 
-
 const TIMEOUT_MS = 2_000;
 /** The documented slack on top of PRODUCE_TIMEOUT_MS (timer and event-loop delay). */
 const SLACK_MS = 1_000;

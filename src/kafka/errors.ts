@@ -138,6 +138,11 @@ export function recordErrorCode(err: unknown): 50002 | 50003 {
   return isRetriable(err) ? 50003 : 50002;
 }
 
+/** Whether Kafka's protocol error `type` (e.g. MESSAGE_TOO_LARGE) is anywhere in the cause chain. */
+export function hasKafkaErrorType(err: unknown, type: string): boolean {
+  return chainOf(err).some((l) => l.type === type);
+}
+
 /** The message a client sees: the innermost Kafka explanation, not kafkajs's wrapper text. */
 export function kafkaMessage(err: unknown): string {
   const chain = chainOf(err);

@@ -137,6 +137,11 @@ export class KafkaMetadata implements MetadataService {
     return loading;
   }
 
+  /** Kafka refused a batch as too large: the topic's limit changed; read it again next time. */
+  forgetMaxMessageBytes(topic: string): void {
+    this.maxMessageBytesCache.delete(topic);
+  }
+
   private async readMaxMessageBytes(topic: string): Promise<number> {
     await this.connect();
     const described = await kafkaRead(() =>

@@ -29,7 +29,7 @@ import {
 } from 'kafkajs';
 import type { OutgoingRecord, ProduceOutcome, ProduceService } from '../core/ports.js';
 import { tolerateOfflinePartitions } from './client.js';
-import { kafkaMessage, recordErrorCode } from './errors.js';
+import { hasKafkaErrorType, kafkaMessage, recordErrorCode } from './errors.js';
 
 export interface ProducerOptions {
   /** Sends in flight at once; records arriving meanwhile share the next send. */
@@ -45,6 +45,8 @@ export interface ProducerOptions {
   idempotent?: boolean;
   /** The topic's effective max.message.bytes (largest batch Kafka accepts); the 1 MiB default when absent. */
   maxMessageBytes?: (topic: string) => Promise<number>;
+  /** Kafka refused a batch as too large for the topic: its cached limit is stale. */
+  limitChanged?: (topic: string) => void;
   /** false when the partition is known to have no leader (sends to it fail fast). */
   partitionOnline?: (topic: string, partition: number) => boolean | undefined;
   /** Upper bound on one send's payload, so a burst becomes several sends instead of one huge one. */
@@ -431,6 +433,16 @@ export class KafkaProducerBridge implements ProduceService {
             else next = Number(result.baseOffset);
           } catch (err) {
             failure = { ok: false, errorCode: recordErrorCode(err), error: kafkaMessage(err) };
+            // Every record was checked against the topic's limit as last read: a batch refused as
+            // too large means the limit was lowered since. Each record may fit alone: retriable.
+            if (hasKafkaErrorType(err, 'MESSAGE_TOO_LARGE') && messages.length > 1) {
+              this.options.limitChanged?.(topic);
+              failure = {
+                ok: false,
+                errorCode: 50003,
+                error: `${kafkaMessage(err)} (the topic's max.message.bytes changed; it is read again: retry)`,
+              };
+            }
           }
           // Records were grouped in arrival order, so each one's offset follows from the base offset.
           for (const m of messages) outcomes.set(m, failure ?? { ok: true, partition, offset: next++ });
