@@ -98,4 +98,30 @@ describe('produce: coalescing stays within what Kafka accepts', () => {
     assert.equal(tooBig[0]!.error_code, 50002);
     assert.equal(await recordCount(topic), 20);
   });
+
+  it('a limit lowered on a live topic: merged records that each fit get a retriable 50003, never 50002, then succeed', async () => {
+    const topic = await createTopic(1);
+    const one = await post(`${gw.url}/topics/${topic}`, BINARY_V2, { records: [{ value: b64(100) }] });
+    assert.equal(offsetsOf(one)[0]!.error_code, null, 'the limit is now cached');
+    await (
+      await admin()
+    ).alterConfigs({
+      validateOnly: false,
+      resources: [{ type: 2, name: topic, configEntries: [{ name: 'max.message.bytes', value: '30000' }] }],
+    });
+    const codes = new Set<number | null>();
+    let allOk = false;
+    for (let round = 0; round < 6 && !allOk; round++) {
+      const replies = await Promise.all(
+        Array.from({ length: 30 }, () =>
+          post(`${gw.url}/topics/${topic}`, BINARY_V2, { records: [{ value: b64(10_000) }] }),
+        ),
+      );
+      const round_codes = replies.map((r) => offsetsOf(r)[0]!.error_code);
+      for (const c of round_codes) codes.add(c);
+      allOk = round_codes.every((c) => c === null);
+    }
+    assert.ok(!codes.has(50002), `a record that fits the new limit was told not to retry: ${[...codes].join(',')}`);
+    assert.ok(allOk, 'sends fit the new limit once it was read again');
+  });
 });
