@@ -192,7 +192,7 @@ describe('consumers: create', () => {
       message: 'Consumer with specified consumer ID already exists in the specified consumer group.',
     });
     for (const bad of [
-      { 'auto.offset.reset': 'smallest' },
+      { 'auto.offset.reset': 'oldest' },
       { format: 'avro' },
       { format: 'xml' },
       { 'auto.commit.enable': 'sometimes' },

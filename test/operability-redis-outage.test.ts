@@ -23,6 +23,7 @@ describe('Redis outage', () => {
     stops.push(() => redis.stop());
     const gw = await startTestGateway({ REDIS_URL: redis.url, RATE_LIMIT_METADATA: '100000' });
     gateways.push(gw);
+    for (let i = 0; i < 50 && (await request(`${gw.url}/readyz`)).status !== 200; i++) await sleep(100);
     const topic = await createTopic(1);
     // A rate-limited request (metadata family): its counter is incremented in Redis first.
     const readTopic = async () => {

@@ -78,6 +78,35 @@ function patchMetadataParse(): void {
 patchMetadataParse();
 
 /**
+ * kafkajs 2.2.4: a consumer stopped while its fetch manager is rebalancing its fetchers (a broker
+ * just left the cluster) can get new fetchers after the stop; their fetch answers [] at once
+ * because the runner is no longer running, and each fetcher spins on it forever in microtasks —
+ * the whole process stops answering (reproduced: DELETE an instance within ~4 s of a broker kill).
+ * A stopped runner's fetch therefore fails instead, which ends the fetcher and, as the runner is
+ * not running, its fetch loop.
+ */
+function patchStoppedRunnerFetch(): void {
+  const require = createRequire(import.meta.url);
+  let Runner: {
+    prototype: { fetch: (nodeId: number) => Promise<unknown[]>; running?: boolean };
+    stopFetchPatched?: boolean;
+  };
+  try {
+    Runner = require('kafkajs/src/consumer/runner') as typeof Runner;
+  } catch {
+    return;
+  }
+  if (Runner.stopFetchPatched === true) return;
+  const fetch = Runner.prototype.fetch;
+  Runner.prototype.fetch = function (this: { running?: boolean }, nodeId: number) {
+    if (this.running !== true) return Promise.reject(new Error('the consumer was stopped'));
+    return fetch.call(this, nodeId);
+  };
+  Runner.stopFetchPatched = true;
+}
+patchStoppedRunnerFetch();
+
+/**
  * kafkajs error logs of conditions that are expected and handled: creating a topic that already
  * exists (a race with another replica's start-up), and a group or transaction coordinator that
  * is still loading, not yet available or just moved on a fresh cluster (kafkajs retries). Logged at info, not counted as errors.

@@ -117,7 +117,7 @@ export async function startPrivateKafka(options: { heap?: string } = {}): Promis
 
 /** A private broker with one topic of `partitions` partitions created and ready on it. */
 export async function startPrivateKafkaWithTopic(topic: string, partitions: number): Promise<PrivateKafka> {
-  const kafka = await startPrivateKafka({ heap: '256m' });
+  const kafka = await startPrivateKafka({ heap: '512m' });
   const native = new Kafka({ brokers: [kafka.brokers], logLevel: logLevel.NOTHING }).admin();
   await native.connect();
   await createTopicAndWait(native, { topic, numPartitions: partitions });
