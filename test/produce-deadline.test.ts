@@ -17,9 +17,10 @@ let kafka: PrivateKafka | undefined;
 let gw: RunningGateway | undefined;
 let frozen = false;
 const topic = 'deadline';
+const unseenTopic = 'deadline-unseen';
 
 before(async () => {
-  kafka = await startPrivateKafkaWithTopic(topic, 2);
+  kafka = await startPrivateKafkaWithTopic(topic, 2, [unseenTopic]);
   gw = await startGateway(
     loadConfig({
       KAFKA_BROKERS: kafka.brokers,
@@ -95,6 +96,15 @@ describe('produce deadline', () => {
       `[produce-deadline] frozen broker: slowest answer ${slowest} ms (deadline ${TIMEOUT_MS} ms, healthy burst ${baseline} ms)`,
     );
     assert.ok(slowest <= TIMEOUT_MS + SLACK_MS + baseline, `slowest answer took ${slowest} ms`);
+
+    // A topic this gateway has never produced to: its metadata wait counts against the deadline
+    // too (it took kafkajs's 30 s request timeout before).
+    const t0 = Date.now();
+    const unseen = await post(`${gw!.url}/topics/${unseenTopic}`, JSON_V2, { records: [{ value: 'unseen' }] });
+    const took = Date.now() - t0;
+    const code = unseen.status === 200 ? unseen.body.offsets[0].error_code : unseen.body.error_code;
+    assert.equal(code, 50003, unseen.text);
+    assert.ok(took <= TIMEOUT_MS + SLACK_MS + baseline, `a first produce to an unseen topic took ${took} ms`);
 
     kafka!.thaw();
     frozen = false;

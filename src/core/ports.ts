@@ -21,8 +21,11 @@ export type ProduceOutcome =
   { ok: true; partition: number; offset: number } | { ok: false; errorCode: 50002 | 50003; error: string };
 
 export interface ProduceService {
-  /** Resolves once Kafka acknowledged (acks=all) or failed every record; never rejects. */
-  produce(topic: string, records: OutgoingRecord[]): Promise<ProduceOutcome[]>;
+  /**
+   * Resolves once Kafka acknowledged (acks=all) or failed every record; never rejects. `deadline`
+   * (epoch ms, default: now + the produce timeout) is when unacknowledged records are answered 50003.
+   */
+  produce(topic: string, records: OutgoingRecord[], deadline?: number): Promise<ProduceOutcome[]>;
 }
 
 export interface ReplicaInfo {

@@ -137,13 +137,22 @@ export class KafkaProducerBridge implements ProduceService {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  async produce(topic: string, records: OutgoingRecord[]): Promise<ProduceOutcome[]> {
-    const deadline = Date.now() + this.options.ackTimeoutMs;
-    const count = await this.options.partitionCount(topic);
+  async produce(
+    topic: string,
+    records: OutgoingRecord[],
+    deadline = Date.now() + this.options.ackTimeoutMs,
+  ): Promise<ProduceOutcome[]> {
+    // Metadata waits count against the deadline too: a broker that does not answer them must
+    // not hold the request past it.
+    const count = await untilDeadline(this.options.partitionCount(topic), deadline);
+    if (count === LATE) return this.timedOut(records.length);
     if (count === undefined) {
       return records.map(() => ({ ok: false, errorCode: 50003, error: `Topic ${topic} not present in metadata.` }));
     }
-    const maxBatch = (await this.options.maxMessageBytes?.(topic)) ?? DEFAULT_MAX_MESSAGE_BYTES;
+    const limit = this.options.maxMessageBytes?.(topic) ?? Promise.resolve(DEFAULT_MAX_MESSAGE_BYTES);
+    const read = await untilDeadline(limit, deadline);
+    if (read === LATE) return this.timedOut(records.length);
+    const maxBatch = read;
     const topicLimit = maxBatch - BATCH_OVERHEAD;
     const sticky = this.stickyPartition(topic, count);
     const outcomes: Array<ProduceOutcome | undefined> = new Array(records.length);
@@ -229,6 +238,14 @@ export class KafkaProducerBridge implements ProduceService {
       this.queue.push(pending);
       this.schedule();
     });
+  }
+
+  private timedOut(count: number): ProduceOutcome[] {
+    return Array.from({ length: count }, () => ({
+      ok: false,
+      errorCode: 50003,
+      error: `Kafka did not acknowledge the record within ${this.options.ackTimeoutMs} ms.`,
+    }));
   }
 
   /** Answers a pending request once: with Kafka's outcomes, or (null) as timed out. */
@@ -477,6 +494,17 @@ export class KafkaProducerBridge implements ProduceService {
     });
     return turn;
   }
+}
+
+const LATE = Symbol('late');
+
+/** The value, or LATE once the deadline (epoch ms) has passed without it. */
+function untilDeadline<T>(value: Promise<T>, deadline: number): Promise<T | typeof LATE> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<typeof LATE>((resolve) => {
+    timer = setTimeout(() => resolve(LATE), Math.max(0, deadline - Date.now()));
+  });
+  return Promise.race([value, late]).finally(() => clearTimeout(timer));
 }
 
 /** The bytes a record takes in a v2 record batch (upper bound). */

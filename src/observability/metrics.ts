@@ -122,8 +122,8 @@ export function isValidationFailure(errorCode: number): boolean {
 /** A ProduceService that counts records Kafka did not take as producer errors. */
 export function countedProducer(inner: ProduceService, metrics: GatewayMetrics): ProduceService {
   return {
-    async produce(topic, records) {
-      const outcomes = await inner.produce(topic, records);
+    async produce(topic, records, deadline) {
+      const outcomes = await inner.produce(topic, records, deadline);
       const failed = outcomes.filter((o) => !o.ok).length;
       if (failed > 0) metrics.kafkaError('producer', failed);
       return outcomes;

@@ -59,9 +59,9 @@ export function traceContext(): RequestHandler {
 export function tracedProducer(inner: ProduceService): ProduceService {
   const tracer = trace.getTracer('kafka-rest-gateway');
   return {
-    async produce(topic, records) {
+    async produce(topic, records, deadline) {
       const parent = incoming.getStore();
-      if (parent === undefined) return inner.produce(topic, records);
+      if (parent === undefined) return inner.produce(topic, records, deadline);
       const span = tracer.startSpan(
         `${topic} publish`,
         {

@@ -115,12 +115,17 @@ export async function startPrivateKafka(options: { heap?: string } = {}): Promis
   return startLocalKafka({ heap: options.heap ?? '384m' });
 }
 
-/** A private broker with one topic of `partitions` partitions created and ready on it. */
-export async function startPrivateKafkaWithTopic(topic: string, partitions: number): Promise<PrivateKafka> {
+/** A private broker with a topic of `partitions` partitions (and any `others`, 1 partition) ready on it. */
+export async function startPrivateKafkaWithTopic(
+  topic: string,
+  partitions: number,
+  others: string[] = [],
+): Promise<PrivateKafka> {
   const kafka = await startPrivateKafka({ heap: '512m' });
   const native = new Kafka({ brokers: [kafka.brokers], logLevel: logLevel.NOTHING }).admin();
   await native.connect();
   await createTopicAndWait(native, { topic, numPartitions: partitions });
+  for (const other of others) await createTopicAndWait(native, { topic: other, numPartitions: 1 });
   await native.disconnect();
   return kafka;
 }

@@ -23,7 +23,7 @@ export interface ProduceRouteDeps {
   metadata: MetadataService;
   producer: ProduceService;
   strictMediaTypes: boolean;
-  limits: { maxRecordsPerRequest: number; maxJsonDepth: number; maxStringLength: number };
+  limits: { maxRecordsPerRequest: number; maxJsonDepth: number; maxStringLength: number; requestTimeoutMs: number };
   /** Called after a successful produce, for metrics. */
   onProduced?: (topic: string, records: number, bytes: number) => void;
   /** Authorization hook (policy layer); throws a GatewayError to refuse. */
@@ -74,7 +74,10 @@ export function produceHandlers(deps: ProduceRouteDeps): ProduceHandlers {
         throw Errors.unprocessable('records: must not be null; expected {"records":[…]}.');
       }
       deps.validator.validateBody(operationId, mediaTypeOf(format), body);
-      const partitions = await deps.metadata.partitionCount(topic);
+      // The produce deadline counts from here; a broker that does not answer metadata must not
+      // hold the request past it.
+      const deadline = Date.now() + deps.limits.requestTimeoutMs;
+      const partitions = await beforeDeadline(deps.metadata.partitionCount(topic), deps.limits.requestTimeoutMs);
       // The topic is checked before the schema-registry formats are refused, as Confluent does.
       if (partitions === undefined) throw Errors.topicNotFound();
       if (format !== 'json' && format !== 'binary') refuseSchemaFormat(format, body as SchemaEnvelope);
@@ -106,7 +109,7 @@ export function produceHandlers(deps: ProduceRouteDeps): ProduceHandlers {
       });
 
       await deps.admit?.(req, topic, outgoing.length, bytes);
-      const outcomes = await deps.producer.produce(topic, outgoing);
+      const outcomes = await deps.producer.produce(topic, outgoing, deadline);
       deps.onProduced?.(topic, outcomes.filter((o) => o.ok).length, bytes);
       return {
         body: {
@@ -184,4 +187,16 @@ function withStamp(headers: RecordHeader[] | undefined, stamp: RecordHeader | un
   // Look-alikes (`X-Principal`, `x-principal `) go too, so no consumer can mistake one for it.
   const same = (key: string) => key.trim().toLowerCase() === stamp.key.toLowerCase();
   return [...(headers ?? []).filter((h) => !same(h.key)), stamp];
+}
+
+/** The value, or a retriable 50003 once `ms` have passed without it. */
+function beforeDeadline<T>(value: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(Errors.kafkaRetriable(`Kafka did not answer the topic's metadata within ${ms} ms.`)),
+      ms,
+    );
+  });
+  return Promise.race([value, late]).finally(() => clearTimeout(timer));
 }
