@@ -30,7 +30,7 @@ describe('closing instances while a broker fails', () => {
       })),
     });
     const bases: string[] = [];
-    for (let i = 0; i < 8; i++) {
+    for (let i = 0; i < 16; i++) {
       const created = await post(`${gw.url}/consumers/${uniqueName('fo')}`, V2, {
         format: 'binary',
         'auto.offset.reset': 'earliest',
@@ -51,7 +51,7 @@ describe('closing instances while a broker fails', () => {
     });
     const leader = (await placement(topic))[0]!.leader;
     await cluster.node(leader, 'kill');
-    const deletes = [0, 100, 300, 600, 1000, 1500, 2500, 4000].map(async (delay, i) => {
+    const deletes = Array.from({ length: 16 }, (_, i) => i * 250).map(async (delay, i) => {
       await new Promise((r) => setTimeout(r, delay));
       const res = await fetch(bases[i]!, { method: 'DELETE', signal: timeout(45_000) });
       return res.status;
