@@ -121,12 +121,13 @@ function forwardedPrefix(req: Request): string {
 }
 
 /**
- * Last element of a `Forwarded` header (`for=…;proto=https;host=gw.example.com, for=…`): the one
- * the nearest proxy, the trusted hop, added; earlier ones may have been written by the client.
+ * First element of a `Forwarded` header (`for=…;proto=https;host=gw.example.com, for=…`): the
+ * host and scheme the client asked the first proxy for (RFC 7239). The proxy in front must drop a
+ * client-written `Forwarded` header (the README's nginx recipe does).
  */
 export function parseForwarded(header: string | undefined): { proto?: string; host?: string } {
   if (header === undefined) return {};
-  const first = header.split(',').at(-1) ?? '';
+  const first = header.split(',')[0] ?? '';
   const out: { proto?: string; host?: string } = {};
   for (const pair of first.split(';')) {
     const eq = pair.indexOf('=');

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 /** Reconnect attempts while Redis is away: often enough to serve again well within 1 s of its return. */
 export const REDIS_RETRY_MAX_MS = 100;
 /** Longest wait for one Redis command. */
-export const REDIS_COMMAND_TIMEOUT_MS = 300;
+export const REDIS_COMMAND_TIMEOUT_MS = 1_000;
 
 export function createRedis(url: string, logger: Logger): Redis {
   const redis = new Redis(url, {
