@@ -1,21 +1,18 @@
 // The docs page as a person uses it: open /docs in a real (headless) Chromium, find the produce
 // operation, send the heart-rate example that is already filled in, and find the reading in Kafka.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import type { RunningGateway } from '../src/gateway.js';
+import { launchBrowser, noBrowser } from './support/browser.js';
 import { startTestGateway } from './support/gateway.js';
 import { closeAdmin, readRecords, recordCount } from './support/kafka.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const noBrowser = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM} (CI installs Debian's chromium)`;
-// In CI a missing browser is a failure, never a silent skip.
-if (noBrowser && process.env.CI) throw new Error(noBrowser);
 
 let gw: RunningGateway;
 let browser: BrowserContext | undefined;
@@ -24,20 +21,7 @@ before(async () => {
   gw = await startTestGateway({ TOPICS_CONFIG: path.join(root, 'config/demo/topics.yaml') });
   if (noBrowser) return;
   profile = mkdtempSync(path.join(os.tmpdir(), 'gateway-chromium-'));
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchBrowser(profile);
 });
 after(async () => {
   await browser?.close();

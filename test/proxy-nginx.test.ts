@@ -2,13 +2,14 @@
 // edge) → this gateway → Kafka. A real nginx from Debian's packages plays the stage; the consumer
 // flow, the forwarded headers and the docs page are tried through it as a user would.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import type { RunningGateway } from '../src/gateway.js';
+import { launchBrowser, noBrowser } from './support/browser.js';
 import { JSON_V2, V2, post, request, startTestGateway } from './support/gateway.js';
 import { closeAdmin, createTopic, readRecords, recordCount, uniqueName } from './support/kafka.js';
 import { noNginx, startStageProxy, type StageProxy } from './support/nginx.js';
@@ -16,10 +17,6 @@ import { rawRequest } from './support/raw-http.js';
 import { httpsRequest } from './support/security.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const noBrowser = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM} (CI installs Debian's chromium)`;
-// In CI a missing browser is a failure, never a silent skip.
-if (noBrowser && process.env.CI) throw new Error(noBrowser);
 
 let gw: RunningGateway; // TRUST_PROXY=loopback, behind nginx
 let untrusting: RunningGateway; // TRUST_PROXY unset
@@ -113,21 +110,7 @@ describe('through an nginx stage at /prod/ with TLS at the edge', { skip: noNgin
       const profile = mkdtempSync(path.join(os.tmpdir(), 'gateway-chromium-'));
       let browser: BrowserContext | undefined;
       try {
-        browser = await chromium.launchPersistentContext(profile, {
-          executablePath: CHROMIUM,
-          headless: true,
-          ignoreHTTPSErrors: true,
-          args: [
-            '--headless',
-            '--no-sandbox',
-            '--disable-gpu',
-            '--disable-quic',
-            '--no-first-run',
-            '--disable-background-networking',
-            '--disable-component-update',
-            '--disable-sync',
-          ],
-        });
+        browser = await launchBrowser(profile, { ignoreHTTPSErrors: true });
         const page = await browser.newPage();
         const problems: string[] = [];
         page.on('console', (m) => {
