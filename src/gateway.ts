@@ -97,7 +97,8 @@ export async function startGateway(
 
   const { metricsPort } = config.observability;
   const ops = { metrics, readiness, inFlight, serveMetrics: metricsPort === undefined };
-  const security = createSecurity(config, logger, new RouteTable(validator.document));
+  const routes = new RouteTable(validator.document);
+  const security = createSecurity(config, logger, routes);
   if (security.redis !== undefined) readiness.add({ name: 'redis', check: () => security.ready() });
   const consumers = new KafkaConsumerManager(kafka, {
     ...config.consumers,
@@ -112,6 +113,7 @@ export async function startGateway(
     config,
     logger,
     validator,
+    routes,
     recordSchemas,
     metadata,
     producer: produce,

@@ -3,10 +3,9 @@
 // and metadata routes answer a Confluent-shaped, retriable 50003 instead of a bare 500.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { loadConfig } from '../src/config/config.js';
-import { startGateway, type RunningGateway } from '../src/gateway.js';
+import type { RunningGateway } from '../src/gateway.js';
 import { startPrivateKafkaWithTopic, type PrivateKafka } from './support/kafka.js';
-import { JSON_V2, post, request } from './support/gateway.js';
+import { JSON_V2, post, request, startTestGateway } from './support/gateway.js';
 
 const TIMEOUT_MS = 3_000;
 let kafka: PrivateKafka | undefined;
@@ -15,17 +14,12 @@ const topic = 'outage';
 
 before(async () => {
   kafka = await startPrivateKafkaWithTopic(topic, 2);
-  gw = await startGateway(
-    loadConfig({
-      KAFKA_BROKERS: kafka.brokers,
-      HOST: '127.0.0.1',
-      PORT: '0',
-      LOG_LEVEL: 'silent',
-      PRODUCE_TIMEOUT_MS: String(TIMEOUT_MS),
-      METADATA_MAX_AGE_MS: '500',
-      SHUTDOWN_TIMEOUT_MS: '2000',
-    }),
-  );
+  gw = await startTestGateway({
+    KAFKA_BROKERS: kafka.brokers,
+    PRODUCE_TIMEOUT_MS: String(TIMEOUT_MS),
+    METADATA_MAX_AGE_MS: '500',
+    SHUTDOWN_TIMEOUT_MS: '2000',
+  });
 });
 after(async () => {
   await gw?.close();

@@ -4,10 +4,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
-import { loadConfig } from '../src/config/config.js';
-import { startGateway, type RunningGateway } from '../src/gateway.js';
+import type { RunningGateway } from '../src/gateway.js';
 import { startPrivateKafkaWithTopic, type PrivateKafka } from './support/kafka.js';
-import { JSON_V2, post } from './support/gateway.js';
+import { JSON_V2, post, startTestGateway } from './support/gateway.js';
 
 const TIMEOUT_MS = 2_000;
 /** The documented slack on top of PRODUCE_TIMEOUT_MS (timer and event-loop delay). */
@@ -21,16 +20,11 @@ const unseenTopic = 'deadline-unseen';
 
 before(async () => {
   kafka = await startPrivateKafkaWithTopic(topic, 2, [unseenTopic]);
-  gw = await startGateway(
-    loadConfig({
-      KAFKA_BROKERS: kafka.brokers,
-      HOST: '127.0.0.1',
-      PORT: '0',
-      LOG_LEVEL: 'silent',
-      PRODUCE_TIMEOUT_MS: String(TIMEOUT_MS),
-      SHUTDOWN_TIMEOUT_MS: '3000',
-    }),
-  );
+  gw = await startTestGateway({
+    KAFKA_BROKERS: kafka.brokers,
+    PRODUCE_TIMEOUT_MS: String(TIMEOUT_MS),
+    SHUTDOWN_TIMEOUT_MS: '3000',
+  });
 });
 after(async () => {
   if (frozen) kafka?.thaw();

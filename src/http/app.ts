@@ -22,7 +22,7 @@ import { publicPathPrefix } from './base-uri.js';
 import { forwardToOwner, instanceRoutesOf } from './consumer-forwarding.js';
 import { requestTargetGuard } from './request-target.js';
 import { bodyDeadline } from './body-deadline.js';
-import { RouteTable, allowHeader } from '../core/route-table.js';
+import { allowHeader, type RouteTable } from '../core/route-table.js';
 import { makeOperation } from './operation.js';
 import { docsRoutes } from './routes/docs.js';
 import { healthRoutes, metricsRoutes } from './routes/health.js';
@@ -36,6 +36,8 @@ export interface AppDeps {
   config: Config;
   logger: Logger;
   validator: OpenApiValidator;
+  /** The contract's paths (from the validator's document), shared with the security layer. */
+  routes: RouteTable;
   recordSchemas: RecordSchemas;
   metadata: MetadataService;
   producer: ProduceService;
@@ -104,7 +106,7 @@ export function createApp(deps: AppDeps): GatewayApp {
   const operation = makeOperation(validator);
   // OPTIONS answers from the contract, not from whichever router matched first (the metadata
   // router alone would say `GET, HEAD` for /topics/{topic}, which also takes POST).
-  app.use(answerOptions(validator.document));
+  app.use(answerOptions(deps.routes));
   app.use(
     metadataRoutes({
       operation,
@@ -172,7 +174,7 @@ export function createApp(deps: AppDeps): GatewayApp {
     );
   }
 
-  app.use(notFoundOrMethodNotAllowed(validator.document));
+  app.use(notFoundOrMethodNotAllowed(deps.routes));
   const onError: ErrorRequestHandler[] = [
     countValidationFailures(ops.metrics, (err) => toGatewayError(err, config.http.maxBodyBytes)),
     errorHandler(config.http.maxBodyBytes, (err, req: Request) =>
@@ -189,8 +191,7 @@ export function createApp(deps: AppDeps): GatewayApp {
 }
 
 /** Unknown path → 404 `HTTP 404 Not Found`; known path, other method → 405 (as Confluent). */
-function notFoundOrMethodNotAllowed(document: Record<string, unknown>): RequestHandler {
-  const routes = new RouteTable(document);
+function notFoundOrMethodNotAllowed(routes: RouteTable): RequestHandler {
   return (req, _res, next) => {
     const route = routes.match(req.path);
     next(route === undefined ? Errors.notFound() : Errors.methodNotAllowed(allowHeader(route.methods)));
@@ -198,8 +199,7 @@ function notFoundOrMethodNotAllowed(document: Record<string, unknown>): RequestH
 }
 
 /** OPTIONS on a contract path → 204 with the path's methods in Allow (CORS preflights are answered before). */
-function answerOptions(document: Record<string, unknown>): RequestHandler {
-  const routes = new RouteTable(document);
+function answerOptions(routes: RouteTable): RequestHandler {
   return (req, res, next) => {
     const route = req.method === 'OPTIONS' ? routes.match(req.path) : undefined;
     if (route === undefined) return next();

@@ -6,13 +6,12 @@
 import type { RequestHandler } from 'express';
 import { Errors } from '../core/errors.js';
 import { sendError } from './errors.js';
+import { declaresBody } from '../policy/limits/classify.js';
 
 export function bodyDeadline(timeoutMs: number): RequestHandler {
   return (req, res, next) => {
     // Only a request that declares a body waits for one (a GET fetch may long-poll far longer).
-    const declaresBody =
-      req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
-    if (req.complete || !declaresBody) return next();
+    if (req.complete || !declaresBody(req)) return next();
     const timer = setTimeout(() => {
       if (req.complete || res.headersSent) return;
       res.setHeader('Connection', 'close');

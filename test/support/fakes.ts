@@ -81,10 +81,12 @@ export async function startFakeGateway(
   const config = loadConfig({ KAFKA_BROKERS: 'fake:9092', LOG_LEVEL: 'silent', ...env });
   const logger = createLogger('silent');
   const validator = new OpenApiValidator();
+  const routes = new RouteTable(validator.document);
   const { listener, serverOptions } = createApp({
     config,
     logger,
     validator,
+    routes,
     recordSchemas: new RecordSchemas(config.topics),
     metadata: kafka,
     producer: kafka,
@@ -94,7 +96,7 @@ export async function startFakeGateway(
       inFlight: new InFlightRequests(),
       serveMetrics: true,
     },
-    security: createSecurity(config, logger, new RouteTable(validator.document)),
+    security: createSecurity(config, logger, routes),
   });
   const server = http.createServer(serverOptions, listener);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

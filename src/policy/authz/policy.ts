@@ -91,10 +91,13 @@ type Piece = { glob: string } | { literal: string };
  * `tenant.{t}.*` must not let tenant `a.b` reach into `tenant.a.…`, nor `x.**.{t}` let tenant `c`
  * into tenant `b.c`'s space.
  */
+const PLACEHOLDER = /\{(name|id|claims\.[^}]+)\}/g;
+
 function expand(pattern: string, identity: Identity): Piece[] | undefined {
   const pieces: Piece[] = [];
   let last = 0;
-  for (const m of pattern.matchAll(/\{(name|id|claims\.[^}]+)\}/g)) {
+  const globbing = /[*?]/.test(pattern.replace(PLACEHOLDER, ''));
+  for (const m of pattern.matchAll(PLACEHOLDER)) {
     pieces.push({ glob: pattern.slice(last, m.index) });
     const key = m[1]!;
     let value: unknown;
@@ -104,7 +107,7 @@ function expand(pattern: string, identity: Identity): Piece[] | undefined {
     if (typeof value !== 'string' && typeof value !== 'number') return undefined;
     const text = String(value);
     if (text === '') return undefined;
-    if (text.includes('.') && /[*?]/.test(pattern.replace(/\{(name|id|claims\.[^}]+)\}/g, ''))) return undefined;
+    if (text.includes('.') && globbing) return undefined;
     pieces.push({ literal: text });
     last = m.index + m[0].length;
   }

@@ -34,3 +34,8 @@ export function familyOf(req: Request): Family {
 export function produceTopic(req: Request): string | undefined {
   return familyOf(req) === 'produce' ? routeOf(req)!.params.topic : undefined;
 }
+
+/** Whether the request announces a body (a length above 0, or chunked): only such a request is read or charged for one. */
+export function declaresBody(req: Request): boolean {
+  return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+}

@@ -3,9 +3,9 @@
  * Kafka (after validation, so a refused request costs nothing). One-second fixed windows; a single
  * request larger than the quota is admitted only into an empty window, so it can never starve.
  */
+import { Errors } from '../../core/errors.js';
 import type { Request } from 'express';
 import type { Redis } from 'ioredis';
-import { tooManyRequests } from './errors.js';
 import { clientKey } from '../identity.js';
 
 export interface QuotaCounter {
@@ -58,8 +58,8 @@ export function produceQuota(
   return async (req, _topic, records, bytes) => {
     const key = clientKey(req, req.res!);
     if (limits.bytesPerSecond > 0 && !(await counter.tryAdd(`bytes:${key}`, bytes, limits.bytesPerSecond)))
-      throw tooManyRequests(`Byte quota of ${limits.bytesPerSecond} per second exceeded; retry in 1 s.`, 1);
+      throw Errors.tooManyRequests(`Byte quota of ${limits.bytesPerSecond} per second exceeded; retry in 1 s.`, 1);
     if (limits.recordsPerSecond > 0 && !(await counter.tryAdd(`records:${key}`, records, limits.recordsPerSecond)))
-      throw tooManyRequests(`Record quota of ${limits.recordsPerSecond} per second exceeded; retry in 1 s.`, 1);
+      throw Errors.tooManyRequests(`Record quota of ${limits.recordsPerSecond} per second exceeded; retry in 1 s.`, 1);
   };
 }

@@ -3,12 +3,12 @@
  * consume and metadata requests, plus per-topic produce budgets. Counters live in Redis when
  * REDIS_URL is set (shared by every replica), else in this process.
  */
+import { Errors } from '../../core/errors.js';
 import type { Request, RequestHandler, Response } from 'express';
 import { rateLimit, type RateLimitInfo, type Store } from 'express-rate-limit';
 import type { Redis } from 'ioredis';
 import { RedisStore, type RedisReply } from 'rate-limit-redis';
 import type { SecurityConfig } from '../../config/security.js';
-import { tooManyRequests, overloaded } from './errors.js';
 import { familyOf, produceTopic, type Family } from './classify.js';
 import { clientKey } from '../identity.js';
 
@@ -41,7 +41,9 @@ export function rateLimiters(limits: Limits, redis: Redis | undefined): RequestH
       handler: (req, _res, next) => {
         const reset = (req as Request & { rateLimit?: RateLimitInfo }).rateLimit?.resetTime?.getTime();
         const seconds = reset === undefined ? limits.windowMs / 1000 : (reset - Date.now()) / 1000;
-        next(tooManyRequests(`Too many ${name} requests; retry in ${Math.max(1, Math.ceil(seconds))} s.`, seconds));
+        next(
+          Errors.tooManyRequests(`Too many ${name} requests; retry in ${Math.max(1, Math.ceil(seconds))} s.`, seconds),
+        );
       },
       // Keys are principals or addresses passed through ipKeyGenerator (see keys.ts).
       validate: { keyGeneratorIpFallback: false },
@@ -88,7 +90,7 @@ export function rateLimiters(limits: Limits, redis: Redis | undefined): RequestH
 
 function toOverload(err: unknown) {
   if (err instanceof Error && err.name === 'GatewayError') return err;
-  return overloaded('Rate limiting is unavailable; retry later.');
+  return Errors.overloaded('Rate limiting is unavailable; retry later.');
 }
 
 export function globToRegExp(glob: string): RegExp {

@@ -5,9 +5,9 @@
  * work in the gateway stays bounded. The per-caller cap keeps one flooding client from using up
  * the room that well-behaved clients need, in requests and in declared bytes.
  */
+import { Errors } from '../../core/errors.js';
 import type { RequestHandler } from 'express';
-import { familyOf } from './classify.js';
-import { overloaded } from './errors.js';
+import { declaresBody, familyOf } from './classify.js';
 import { clientKey } from '../identity.js';
 
 export interface SheddingOptions {
@@ -37,8 +37,7 @@ export function produceShedding(options: SheddingOptions): { middleware: Request
     // Produce requests count against the request caps; every request that declares a body (a
     // consumer commit, an unknown route's upload…) is charged its bytes, so no body is read unbudgeted.
     const produce = familyOf(req) === 'produce';
-    const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
-    if (!produce && !hasBody) return next();
+    if (!produce && !declaresBody(req)) return next();
     // A body that may never arrive holds its share until the body deadline (BODY_TIMEOUT_MS) ends it.
     const declared = Number(req.headers['content-length']);
     // A compressed body inflates up to the body limit: charge that, not its compressed length.
@@ -58,7 +57,7 @@ export function produceShedding(options: SheddingOptions): { middleware: Request
       shed++;
       // The unread body is not wanted: close the connection after the answer instead of draining it.
       res.setHeader('Connection', 'close');
-      return next(overloaded());
+      return next(Errors.overloaded());
     }
     if (produce) {
       requests++;
