@@ -185,3 +185,37 @@ export interface ConsumerDirectory {
   /** The replicas to ask, most likely owner first; empty = nobody else has it. */
   candidates(group: string, instance: string): Peer[];
 }
+
+// ---------------------------------------------------------------------------------------------
+// Schema registry (issue 12). The embedded registry (src/registry) and the client of an external
+// Confluent-compatible one (SCHEMA_REGISTRY_URL) both implement this; the schema formats
+// (src/formats) see only this interface.
+
+export type SchemaType = 'AVRO' | 'JSON' | 'PROTOBUF';
+
+export interface SchemaReference {
+  name: string;
+  subject: string;
+  version: number;
+}
+
+export interface SchemaText {
+  schemaType: SchemaType;
+  schema: string;
+  references: SchemaReference[];
+}
+
+export interface RegisteredSchema extends SchemaText {
+  id: number;
+  subject: string;
+  version: number;
+}
+
+export interface SchemaRegistry {
+  /** Registers a schema under a subject (idempotent: the same schema answers its existing id), checking compatibility. */
+  register(subject: string, schema: SchemaText): Promise<number>;
+  /** A schema by its global id; throws 40403 (schema not found). */
+  schemaById(id: number): Promise<SchemaText>;
+  /** A subject's version (or its latest); throws 40401 / 40402. */
+  version(subject: string, version: number | 'latest'): Promise<RegisteredSchema>;
+}
