@@ -11,6 +11,18 @@ export interface MatchedRoute {
   params: Record<string, string>;
   /** Methods the contract declares for this path (upper case). */
   methods: string[];
+  /** The operationId for each of those methods. */
+  operationIds: Record<string, string>;
+}
+
+/** One operation of the contract: what the app mounts a handler on (http/contract-router.ts). */
+export interface ContractOperation {
+  operationId: string;
+  /** Upper case. */
+  method: string;
+  template: string;
+  /** Names of the query parameters the operation declares. */
+  query: string[];
 }
 
 interface CompiledRoute {
@@ -18,30 +30,25 @@ interface CompiledRoute {
   pattern: RegExp;
   names: string[];
   methods: string[];
+  operationIds: Record<string, string>;
 }
 
 const HTTP_METHODS = new Set(['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace']);
 
 export class RouteTable {
   private readonly routes: CompiledRoute[];
+  /** Every operation, in the document's order. */
+  readonly operations: ContractOperation[] = [];
 
   constructor(document: Record<string, unknown>) {
     const paths = (document.paths ?? {}) as Record<string, Record<string, unknown>>;
     this.routes = Object.entries(paths).map(([template, item]) => {
-      const names: string[] = [];
-      const source = template
-        .split(/(\{[^}]+\})/)
-        .map((part) => {
-          const m = /^\{([^}]+)\}$/.exec(part);
-          if (m === null) return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-          names.push(m[1]!);
-          return '([^/]+)';
-        })
-        .join('');
-      const methods = Object.keys(item)
-        .filter((m) => HTTP_METHODS.has(m))
-        .map((m) => m.toUpperCase());
-      return { template, pattern: new RegExp(`^${source}/?$`), names, methods };
+      const operations = operationsOf(template, item);
+      this.operations.push(...operations);
+      const { pattern, names } = compileTemplate(template);
+      const methods = operations.map((o) => o.method);
+      const operationIds = Object.fromEntries(operations.map((o) => [o.method, o.operationId]));
+      return { template, pattern, names, methods, operationIds };
     });
   }
 
@@ -59,10 +66,37 @@ export class RouteTable {
           params[name] = raw;
         }
       });
-      return { template: route.template, params, methods: route.methods };
+      return { template: route.template, params, methods: route.methods, operationIds: route.operationIds };
     }
     return undefined;
   }
+}
+
+/** A path template as a case-sensitive, segment-exact pattern (an optional trailing slash, as express). */
+export function compileTemplate(template: string): { pattern: RegExp; names: string[] } {
+  const names: string[] = [];
+  const source = template
+    .split(/(\{[^}]+\})/)
+    .map((part) => {
+      const m = /^\{([^}]+)\}$/.exec(part);
+      if (m === null) return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      names.push(m[1]!);
+      return '([^/]+)';
+    })
+    .join('');
+  return { pattern: new RegExp(`^${source}/?$`), names };
+}
+
+function operationsOf(template: string, item: Record<string, unknown>): ContractOperation[] {
+  const shared = (item.parameters ?? []) as Array<{ in?: string; name?: string }>;
+  return Object.entries(item)
+    .filter(([method]) => HTTP_METHODS.has(method))
+    .map(([method, op]) => {
+      const { operationId, parameters = [] } = op as { operationId?: unknown; parameters?: typeof shared };
+      if (typeof operationId !== 'string') throw new Error(`openapi.yaml: ${method} ${template} has no operationId`);
+      const query = [...shared, ...parameters].filter((p) => p.in === 'query').map((p) => p.name!);
+      return { operationId, method: method.toUpperCase(), template, query };
+    });
 }
 
 /** The `Allow` header for a route: its methods, plus HEAD wherever GET is (express answers HEAD for GET). */

@@ -1,6 +1,7 @@
 /**
  * Builds the express application: cross-cutting HTTP concerns first (security headers, body
- * reading), then the v2 routes, then 404/405 and the error handler.
+ * reading), then the operations of openapi.yaml (mounted by operationId), then 404/405 and the
+ * error handler.
  */
 import type { RequestListener } from 'node:http';
 import express, { type ErrorRequestHandler, type Express, type Request, type RequestHandler } from 'express';
@@ -19,16 +20,17 @@ import type { RecordSchemas } from '../policy/validation/record-schemas.js';
 import { errorHandler, toGatewayError } from './errors.js';
 import { cors } from './cors.js';
 import { publicPathPrefix } from './base-uri.js';
-import { forwardToOwner, instanceRoutesOf } from './consumer-forwarding.js';
+import { forwardToOwner } from './consumer-forwarding.js';
+import { contractRouter } from './contract-router.js';
 import { requestTargetGuard } from './request-target.js';
 import { bodyDeadline } from './body-deadline.js';
 import { allowHeader, type RouteTable } from '../core/route-table.js';
 import { makeOperation } from './operation.js';
 import { docsRoutes } from './routes/docs.js';
 import { healthRoutes, metricsRoutes } from './routes/health.js';
-import { consumerRoutes } from './routes/consumers.js';
-import { metadataRoutes } from './routes/metadata.js';
-import { produceHandlers, produceRoutes } from './routes/produce.js';
+import { consumerHandlers } from './routes/consumers.js';
+import { metadataHandlers } from './routes/metadata.js';
+import { produceHandlers } from './routes/produce.js';
 import { withFastLane, type FastLane } from './fast-lane.js';
 import { securityHeaders } from './security-headers.js';
 
@@ -41,8 +43,8 @@ export interface AppDeps {
   recordSchemas: RecordSchemas;
   metadata: MetadataService;
   producer: ProduceService;
-  /** Consumer instances (src/kafka/consumers) and where other replicas' instances live; absent = no consumer API. */
-  consumers?: { service: ConsumerService; directory: ConsumerDirectory };
+  /** Consumer instances (src/kafka/consumers) and where other replicas' instances live. */
+  consumers: { service: ConsumerService; directory: ConsumerDirectory };
   /** Authentication, authorization, rate limits, quotas and shedding (src/policy/security.ts); absent = all off. */
   security?: Security;
   /** Metrics, readiness checks and the in-flight request count (src/observability). */
@@ -107,16 +109,14 @@ export function createApp(deps: AppDeps): GatewayApp {
   // OPTIONS answers from the contract, not from whichever router matched first (the metadata
   // router alone would say `GET, HEAD` for /topics/{topic}, which also takes POST).
   app.use(answerOptions(deps.routes));
-  app.use(
-    metadataRoutes({
-      operation,
-      metadata: deps.metadata,
-      strictMediaTypes: config.http.strictMediaTypes,
-      unknownTopicErrorCode: config.http.unknownTopicErrorCode,
-      canDescribe: authz?.canDescribe,
-      authorizeDescribe: authz?.authorizeDescribe,
-    }),
-  );
+  const metadata = metadataHandlers({
+    operation,
+    metadata: deps.metadata,
+    strictMediaTypes: config.http.strictMediaTypes,
+    unknownTopicErrorCode: config.http.unknownTopicErrorCode,
+    canDescribe: authz?.canDescribe,
+    authorizeDescribe: authz?.authorizeDescribe,
+  });
   const produce = produceHandlers({
     operation,
     validator,
@@ -133,46 +133,38 @@ export function createApp(deps: AppDeps): GatewayApp {
         : principalStamp(config.security.recordPrincipalHeader),
     onProduced: (topic, records, bytes) => ops.metrics.produced(topic, records, bytes),
   });
-  app.use(produceRoutes(produce));
-
-  if (deps.consumers !== undefined) {
-    const { service, directory } = deps.consumers;
-    const c = config.consumers;
-    // A request for an instance another replica owns is relayed to it (after this replica's auth).
-    app.use(
-      '/consumers/:group/instances/:instance',
-      forwardToOwner({
-        consumers: service,
-        directory,
-        nodeId: c.nodeId,
-        logger,
-        timeoutMs: c.joinTimeoutMs + 300_000 + 10_000,
-        routes: instanceRoutesOf(validator.document),
-        proof: security?.peerProof,
-        tls:
-          config.security.tls === undefined
-            ? undefined
-            : { ca: config.security.tls.ca, cert: config.security.tls.cert, key: config.security.tls.key },
-      }),
-    );
-    app.use(
-      consumerRoutes({
-        operation,
-        validator,
-        consumers: service,
-        metadata: deps.metadata,
-        strictMediaTypes: config.http.strictMediaTypes,
-        publicUrl: config.http.publicUrl,
-        trustProxy: config.http.trustProxy,
-        publicHosts: config.http.publicHosts,
-        logger,
-        limits: { requestTimeoutMs: c.requestTimeoutMs, maxFetchBytes: c.maxFetchBytes },
-        authorizeGroup: authz?.authorizeGroup,
-        authorizeTopics: authz?.authorizeTopics,
-        canConsume: authz?.canConsume,
-      }),
-    );
-  }
+  const { service, directory } = deps.consumers;
+  const c = config.consumers;
+  const consumers = consumerHandlers({
+    operation,
+    validator,
+    consumers: service,
+    metadata: deps.metadata,
+    strictMediaTypes: config.http.strictMediaTypes,
+    publicUrl: config.http.publicUrl,
+    trustProxy: config.http.trustProxy,
+    publicHosts: config.http.publicHosts,
+    logger,
+    limits: { requestTimeoutMs: c.requestTimeoutMs, maxFetchBytes: c.maxFetchBytes },
+    authorizeGroup: authz?.authorizeGroup,
+    authorizeTopics: authz?.authorizeTopics,
+    canConsume: authz?.canConsume,
+  });
+  // Every operation of openapi.yaml, mounted by operationId. A request for an instance another
+  // replica owns is relayed to it first (after this replica's auth).
+  const forwarding = forwardToOwner({
+    consumers: service,
+    directory,
+    nodeId: c.nodeId,
+    logger,
+    timeoutMs: c.joinTimeoutMs + 300_000 + 10_000,
+    proof: security?.peerProof,
+    tls:
+      config.security.tls === undefined
+        ? undefined
+        : { ca: config.security.tls.ca, cert: config.security.tls.cert, key: config.security.tls.key },
+  });
+  app.use(contractRouter(deps.routes, { ...metadata, ...produce, ...consumers }, { before: forwarding }));
 
   app.use(notFoundOrMethodNotAllowed(deps.routes));
   const onError: ErrorRequestHandler[] = [
@@ -184,7 +176,8 @@ export function createApp(deps: AppDeps): GatewayApp {
   for (const handler of onError) app.use(handler);
   const { listener, serverOptions } = withFastLane(app, {
     before: [headers, observe, target, ...beforeRoutes],
-    ...produce,
+    routes: deps.routes,
+    lane: produce,
     onError,
   });
   return { app, listener, serverOptions };

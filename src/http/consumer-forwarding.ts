@@ -15,6 +15,7 @@ import https from 'node:https';
 import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import type { ConsumerDirectory, ConsumerService, Peer } from '../core/ports.js';
+import type { ContractOperation } from '../core/route-table.js';
 import { PEER_HEADERS, type PeerProof } from '../policy/auth/peer-proof.js';
 import { identityOf } from '../policy/identity.js';
 
@@ -66,24 +67,6 @@ export class StaticConsumerDirectory implements ConsumerDirectory {
   }
 }
 
-/**
- * The instance sub-resources of the contract (`''`, `/records`, `/positions/beginning`, …), each with
- * the query parameters it declares: the only shapes a forwarded request can take.
- */
-export function instanceRoutesOf(document: Record<string, unknown>): Map<string, Set<string>> {
-  const routes = new Map<string, Set<string>>();
-  for (const [path, item] of Object.entries((document.paths ?? {}) as Record<string, Record<string, unknown>>)) {
-    if (!path.startsWith(INSTANCE_PATH)) continue;
-    const query = new Set<string>();
-    for (const op of Object.values(item)) {
-      for (const p of ((op as { parameters?: unknown[] }).parameters ?? []) as Array<{ in?: string; name?: string }>)
-        if (p.in === 'query' && typeof p.name === 'string') query.add(p.name);
-    }
-    routes.set(path.slice(INSTANCE_PATH.length), query);
-  }
-  return routes;
-}
-
 export interface ForwardingOptions {
   consumers: ConsumerService;
   directory: ConsumerDirectory;
@@ -91,42 +74,42 @@ export interface ForwardingOptions {
   logger: Logger;
   /** Upper bound on a forwarded request (a fetch may long-poll at the owner). */
   timeoutMs: number;
-  /** From instanceRoutesOf(openapi document). */
-  routes: Map<string, Set<string>>;
   /** Signs forwarded requests (PEER_SECRET); without it the owner re-authenticates from the headers. */
   proof?: PeerProof;
   /** TLS to https peers: the CA that signs them (TLS_CA_FILE) and the certificate to present. */
   tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer };
 }
 
-/** Mount at `/consumers/:group/instances/:instance` (after authentication). */
-export function forwardToOwner(options: ForwardingOptions): RequestHandler {
+/**
+ * For the contract router (http/contract-router.ts): the forwarding step that runs before each
+ * operation on an instance (after authentication); none for other operations.
+ */
+export function forwardToOwner(options: ForwardingOptions): (operation: ContractOperation) => RequestHandler[] {
   const agents = {
     http: new http.Agent({ keepAlive: true }),
     https: new https.Agent({ keepAlive: true, ca: options.tls?.ca, cert: options.tls?.cert, key: options.tls?.key }),
   };
-  return (req, res, next) => {
-    const group = req.params.group as string;
-    const instance = req.params.instance as string;
-    if (options.consumers.has(group, instance) || req.headers[FORWARDED_BY] !== undefined) return next();
-    const target = rebuiltTarget(req, group, instance, options.routes);
-    if (target === undefined) return next();
-    const candidates = options.directory.candidates(group, instance);
-    if (candidates.length === 0) return next();
-    forward(req, res, target, candidates, options, agents).then((done) => (done ? undefined : next()), next);
+  return (operation) => {
+    if (!operation.template.startsWith(INSTANCE_PATH)) return [];
+    // The sub-resource (`''`, `/records`, `/positions/beginning`, …) and the query parameters the
+    // operation declares: the only shape this operation's forwarded request can take.
+    const sub = operation.template.slice(INSTANCE_PATH.length);
+    const allowed = new Set(operation.query);
+    const forwarding: RequestHandler = (req, res, next) => {
+      const group = req.params.group as string;
+      const instance = req.params.instance as string;
+      if (options.consumers.has(group, instance) || req.headers[FORWARDED_BY] !== undefined) return next();
+      const candidates = options.directory.candidates(group, instance);
+      if (candidates.length === 0) return next();
+      const target = rebuiltTarget(req, group, instance, sub, allowed);
+      forward(req, res, target, candidates, options, agents).then((done) => (done ? undefined : next()), next);
+    };
+    return [forwarding];
   };
 }
 
-/** `/consumers/<group>/instances/<instance><sub-resource>?<declared params>`, or undefined. */
-function rebuiltTarget(
-  req: Request,
-  group: string,
-  instance: string,
-  routes: Map<string, Set<string>>,
-): string | undefined {
-  const sub = req.path === '/' ? '' : req.path.replace(/\/$/, '');
-  const allowed = routes.get(sub);
-  if (allowed === undefined) return undefined;
+/** `/consumers/<group>/instances/<instance><sub-resource>?<declared params>`. */
+function rebuiltTarget(req: Request, group: string, instance: string, sub: string, allowed: Set<string>): string {
   const q = req.originalUrl.indexOf('?');
   const query = new URLSearchParams();
   if (q >= 0) {

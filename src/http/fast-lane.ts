@@ -4,8 +4,9 @@
  * (`POST /topics/{t}` and `…/partitions/{p}`), the benchmark's hot path, skip the walk: they run
  * the app's own middleware and produce handler, in the same order, composed directly.
  *
- * Nothing here decides anything: the same functions answer, only the dispatch differs. Anything
- * unusual (a query string, an encoded or invalid name) takes the ordinary express path.
+ * Nothing here decides anything: the same functions answer, only the dispatch differs. Which
+ * requests take the lane comes from the contract (the produce operations' paths in openapi.yaml);
+ * anything unusual (a query string, a percent-encoded name) takes the ordinary express path.
  *
  * Express also re-parents every request and response onto its own prototypes
  * (Object.setPrototypeOf), which alone costs ~60% of a minimal server's throughput: V8 loses its
@@ -17,14 +18,16 @@
  */
 import { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, Express, Request, RequestHandler, Response } from 'express';
-
-const PRODUCE_PATH = /^\/topics\/([A-Za-z0-9._-]{1,249})(?:\/partitions\/(\d{1,10}))?\/?$/;
+import { compileTemplate, type RouteTable } from '../core/route-table.js';
+import { expressPath, type OperationHandlers } from './contract-router.js';
 
 export interface FastLaneParts {
   /** The app's middleware that runs before routes, in order. */
   before: RequestHandler[];
-  produceToTopic: RequestHandler;
-  produceToPartition: RequestHandler;
+  /** The contract, for the paths of the lane's operations. */
+  routes: RouteTable;
+  /** The operations that take the lane (the two produce operations), by operationId. */
+  lane: OperationHandlers;
   /** The app's error middleware, in order. */
   onError: ErrorRequestHandler[];
 }
@@ -73,17 +76,45 @@ function assertSameChain(app: Express, before: RequestHandler[]): void {
 }
 
 /** A request listener where produce requests take the fast lane and all others go to express. */
+interface LaneRoute {
+  pattern: RegExp;
+  names: string[];
+  /** Express's pattern for the route, for metrics and logs (as its router would set req.route). */
+  path: string;
+  chain: RequestHandler[];
+}
+
+/** The lane's operations, from the contract: method POST only, each with its full handler chain. */
+function laneRoutes(parts: FastLaneParts): LaneRoute[] {
+  return Object.entries(parts.lane).map(([operationId, handler]) => {
+    const operation = parts.routes.operations.find((o) => o.operationId === operationId);
+    if (operation === undefined || operation.method !== 'POST')
+      throw new Error(`fast lane: ${operationId} is not a POST operation of openapi.yaml`);
+    const { pattern, names } = compileTemplate(operation.template);
+    return { pattern, names, path: expressPath(operation.template), chain: [...parts.before, handler] };
+  });
+}
+
 export function withFastLane(app: Express, parts: FastLaneParts): FastLane {
   assertSameChain(app, parts.before);
+  const lanes = laneRoutes(parts);
   const surface = expressSurface(app);
   class LaneRequest extends IncomingMessage {}
   class LaneResponse<R extends IncomingMessage = IncomingMessage> extends ServerResponse<R> {}
   Object.defineProperties(LaneRequest.prototype, surface.request);
   Object.defineProperties(LaneResponse.prototype, surface.response);
 
+  const match = (url: string): { lane: LaneRoute; m: RegExpExecArray } | undefined => {
+    if (url.includes('?') || url.includes('%')) return undefined;
+    for (const lane of lanes) {
+      const m = lane.pattern.exec(url);
+      if (m !== null) return { lane, m };
+    }
+    return undefined;
+  };
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
-    const m = req.method === 'POST' && req instanceof LaneRequest ? PRODUCE_PATH.exec(req.url ?? '') : null;
-    if (m === null) {
+    const found = req.method === 'POST' && req instanceof LaneRequest ? match(req.url ?? '') : undefined;
+    if (found === undefined) {
       app(req, res);
       return;
     }
@@ -95,18 +126,12 @@ export function withFastLane(app: Express, parts: FastLaneParts): FastLane {
     response.locals ??= Object.create(null);
     request.originalUrl = req.url!;
     request.baseUrl = '';
-    const partition = m[2];
-    request.params = partition === undefined ? { topic: m[1]! } : { topic: m[1]!, partition };
-    // The route pattern, for metrics and logs (as express's router would set it).
-    (request as { route?: unknown }).route = {
-      path: partition === undefined ? '/topics/:topic' : '/topics/:topic/partitions/:partition',
-    };
-    run(
-      request,
-      response,
-      [...parts.before, partition === undefined ? parts.produceToTopic : parts.produceToPartition],
-      parts.onError,
-    );
+    const { lane, m } = found;
+    const params: Record<string, string> = {};
+    lane.names.forEach((name, i) => (params[name] = m[i + 1]!));
+    request.params = params;
+    (request as { route?: unknown }).route = { path: lane.path };
+    run(request, response, lane.chain, parts.onError);
   };
   return { listener, serverOptions: { IncomingMessage: LaneRequest, ServerResponse: LaneResponse } };
 }

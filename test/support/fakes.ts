@@ -8,6 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../../src/config/config.js';
 import { Errors } from '../../src/core/errors.js';
 import type {
+  ConsumerInstance,
+  ConsumerService,
   MetadataService,
   OutgoingRecord,
   PartitionInfo,
@@ -73,6 +75,28 @@ export class FakeKafka implements MetadataService, ProduceService {
   }
 }
 
+/** A consumer side with no instances: every instance request is the client's 40403. */
+export class NoConsumers implements ConsumerService {
+  create(): Promise<ConsumerInstance> {
+    return Promise.reject(Errors.consumerInstanceNotFound());
+  }
+  get(): ConsumerInstance {
+    throw Errors.consumerInstanceNotFound();
+  }
+  has(): boolean {
+    return false;
+  }
+  delete(): Promise<void> {
+    return Promise.reject(Errors.consumerInstanceNotFound());
+  }
+  generateName(): string {
+    return 'fake';
+  }
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
 /** The gateway's HTTP app on the fakes, listening on 127.0.0.1; close() stops it. */
 export async function startFakeGateway(
   kafka: FakeKafka,
@@ -90,6 +114,7 @@ export async function startFakeGateway(
     recordSchemas: new RecordSchemas(config.topics),
     metadata: kafka,
     producer: kafka,
+    consumers: { service: new NoConsumers(), directory: { candidates: () => [] } },
     ops: {
       metrics: new GatewayMetrics({ defaultMetrics: false }),
       readiness: new Readiness(),

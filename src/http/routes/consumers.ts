@@ -6,7 +6,7 @@
  * src/kafka/consumers behind ConsumerService. Every instance belongs to the identity that
  * created it; anyone else gets 40403, exactly like a missing instance.
  */
-import { Router, type Request } from 'express';
+import type { Request } from 'express';
 import { Errors, GatewayError } from '../../core/errors.js';
 import type {
   ConsumedRecord,
@@ -23,6 +23,7 @@ import { compileTopicPattern } from '../../policy/validation/topic-pattern.js';
 import { renderField } from '../embedded-format.js';
 import { hasBody, jsonBody } from '../json-body.js';
 import { V2, checkControlContentType, consumerOffers, negotiateFetch } from '../negotiation.js';
+import type { OperationHandlers } from '../contract-router.js';
 import type { Operation } from '../operation.js';
 
 export interface ConsumerRouteDeps {
@@ -76,8 +77,8 @@ type PositionsBody = OffsetsBody & {
 /** Longest per-instance fetch wait a client may choose. */
 const MAX_INSTANCE_WAIT_MS = 300_000;
 
-export function consumerRoutes(deps: ConsumerRouteDeps): Router {
-  const router = Router({ caseSensitive: true });
+export function consumerHandlers(deps: ConsumerRouteDeps): OperationHandlers {
+  const handlers: OperationHandlers = {};
   const strict = deps.strictMediaTypes;
   const offers = consumerOffers(strict);
   // Content-Type is judged before Accept (both wrong → 415, as Confluent); body-less requests never.
@@ -113,206 +114,168 @@ export function consumerRoutes(deps: ConsumerRouteDeps): Router {
     return value;
   };
 
-  router.post(
-    '/consumers/:group',
-    op({ id: 'createConsumer', offers }, async ({ req, params }) => {
-      const group = params.group as string;
-      deps.authorizeGroup?.(req, group);
-      const raw = hasBody(req) ? jsonBody(req)!.value : undefined;
-      const b = (strict ? body<CreateBody>(req, 'createConsumer') : lenientCreateBody(req, raw)) ?? {};
-      const settings = settingsFrom(b);
-      const name = b.id ?? b.name;
-      const owner = identityOf(req.res!).id;
-      const instance = await deps.consumers.create(group, settings, owner, name, clientKey(req, req.res!));
-      const base = publicBaseUrl(req, deps);
-      return {
-        body: {
-          instance_id: instance.name,
-          base_uri: `${base}/consumers/${encodeURIComponent(group)}/instances/${encodeURIComponent(instance.name)}`,
-        },
-      };
-    }),
-  );
+  handlers.createConsumer = op({ id: 'createConsumer', offers }, async ({ req, params }) => {
+    const group = params.group as string;
+    deps.authorizeGroup?.(req, group);
+    const raw = hasBody(req) ? jsonBody(req)!.value : undefined;
+    const b = (strict ? body<CreateBody>(req, 'createConsumer') : lenientCreateBody(req, raw)) ?? {};
+    const settings = settingsFrom(b);
+    const name = b.id ?? b.name;
+    const owner = identityOf(req.res!).id;
+    const instance = await deps.consumers.create(group, settings, owner, name, clientKey(req, req.res!));
+    const base = publicBaseUrl(req, deps);
+    return {
+      body: {
+        instance_id: instance.name,
+        base_uri: `${base}/consumers/${encodeURIComponent(group)}/instances/${encodeURIComponent(instance.name)}`,
+      },
+    };
+  });
 
-  const base = '/consumers/:group/instances/:instance';
+  handlers.deleteConsumer = op({ id: 'deleteConsumer', offers }, async ({ req, params }) => {
+    await deps.consumers.delete(params.group as string, params.instance as string, identityOf(req.res!).id);
+    return {};
+  });
 
-  router.delete(
-    base,
-    op({ id: 'deleteConsumer', offers }, async ({ req, params }) => {
-      await deps.consumers.delete(params.group as string, params.instance as string, identityOf(req.res!).id);
-      return {};
-    }),
-  );
+  handlers.subscribe = op({ id: 'subscribe', offers }, async ({ req, params }) => {
+    const instance = instanceOf(req, params);
+    if (hasBody(req)) subscribeTypes(jsonBody(req)!.value);
+    const b = required<{ topics?: string[]; topic_pattern?: string }>(req, 'subscribe');
+    if (b.topics !== undefined && b.topic_pattern !== undefined) {
+      throw Errors.illegalState('Subscription to topics, partitions and pattern are mutually exclusive.');
+    }
+    if (b.topics !== undefined) {
+      deps.authorizeTopics?.(req, b.topics);
+      await instance.subscribe(b.topics);
+    } else if (b.topic_pattern !== undefined) {
+      const pattern = compileTopicPattern(b.topic_pattern);
+      // As a Kafka consumer's pattern subscription: only topics the caller may consume are
+      // matched, so a pattern neither fails on nor reveals topics hidden from the caller.
+      const mayConsume = deps.canConsume;
+      const visible = (await deps.metadata.listTopics()).filter((t) => mayConsume?.(req, t) ?? true);
+      const matched = (await pattern.filter(visible)).sort();
+      await instance.subscribe(matched);
+    }
+    return {};
+  });
 
-  router.post(
-    `${base}/subscription`,
-    op({ id: 'subscribe', offers }, async ({ req, params }) => {
-      const instance = instanceOf(req, params);
-      if (hasBody(req)) subscribeTypes(jsonBody(req)!.value);
-      const b = required<{ topics?: string[]; topic_pattern?: string }>(req, 'subscribe');
-      if (b.topics !== undefined && b.topic_pattern !== undefined) {
-        throw Errors.illegalState('Subscription to topics, partitions and pattern are mutually exclusive.');
-      }
-      if (b.topics !== undefined) {
-        deps.authorizeTopics?.(req, b.topics);
-        await instance.subscribe(b.topics);
-      } else if (b.topic_pattern !== undefined) {
-        const pattern = compileTopicPattern(b.topic_pattern);
-        // As a Kafka consumer's pattern subscription: only topics the caller may consume are
-        // matched, so a pattern neither fails on nor reveals topics hidden from the caller.
-        const mayConsume = deps.canConsume;
-        const visible = (await deps.metadata.listTopics()).filter((t) => mayConsume?.(req, t) ?? true);
-        const matched = (await pattern.filter(visible)).sort();
-        await instance.subscribe(matched);
-      }
-      return {};
-    }),
-  );
+  handlers.getSubscription = op({ id: 'getSubscription', offers }, ({ req, params }) => ({
+    body: { topics: instanceOf(req, params).subscription() },
+  }));
 
-  router.get(
-    `${base}/subscription`,
-    op({ id: 'getSubscription', offers }, ({ req, params }) => ({
-      body: { topics: instanceOf(req, params).subscription() },
-    })),
-  );
+  handlers.unsubscribe = op({ id: 'unsubscribe', offers }, async ({ req, params }) => {
+    await instanceOf(req, params).unsubscribe();
+    return {};
+  });
 
-  router.delete(
-    `${base}/subscription`,
-    op({ id: 'unsubscribe', offers }, async ({ req, params }) => {
-      await instanceOf(req, params).unsubscribe();
-      return {};
-    }),
-  );
+  handlers.assignPartitions = op({ id: 'assignPartitions', offers }, async ({ req, params }) => {
+    const instance = instanceOf(req, params);
+    const { partitions } = required<Partitions>(req, 'assignPartitions');
+    deps.authorizeTopics?.(req, topicsOf(partitions));
+    await instance.assign(partitions);
+    return {};
+  });
 
-  router.post(
-    `${base}/assignments`,
-    op({ id: 'assignPartitions', offers }, async ({ req, params }) => {
-      const instance = instanceOf(req, params);
-      const { partitions } = required<Partitions>(req, 'assignPartitions');
-      deps.authorizeTopics?.(req, topicsOf(partitions));
-      await instance.assign(partitions);
-      return {};
-    }),
-  );
+  handlers.getAssignments = op({ id: 'getAssignments', offers }, ({ req, params }) => ({
+    body: { partitions: instanceOf(req, params).assignment() },
+  }));
 
-  router.get(
-    `${base}/assignments`,
-    op({ id: 'getAssignments', offers }, ({ req, params }) => ({
-      body: { partitions: instanceOf(req, params).assignment() },
-    })),
-  );
+  handlers.commitOffsets = op({ id: 'commitOffsets', offers }, async ({ req, params }) => {
+    const instance = instanceOf(req, params);
+    const b = body<OffsetsBody>(req, 'commitOffsets');
+    if (b?.offsets === undefined) {
+      // Empty body (or {}): commit exactly what this instance has returned to its client.
+      await instance.commit();
+    } else {
+      deps.authorizeTopics?.(req, topicsOf(b.offsets));
+      await partitionsExist(b.offsets);
+      // Confluent semantics: you send the offset of the last record you processed.
+      await instance.commit(
+        b.offsets.map((o) => ({
+          topic: o.topic,
+          partition: o.partition,
+          offset: o.offset + 1,
+          metadata: o.metadata ?? undefined,
+        })),
+      );
+    }
+    return { body: [] };
+  });
 
-  router.post(
-    `${base}/offsets`,
-    op({ id: 'commitOffsets', offers }, async ({ req, params }) => {
-      const instance = instanceOf(req, params);
-      const b = body<OffsetsBody>(req, 'commitOffsets');
-      if (b?.offsets === undefined) {
-        // Empty body (or {}): commit exactly what this instance has returned to its client.
-        await instance.commit();
-      } else {
-        deps.authorizeTopics?.(req, topicsOf(b.offsets));
-        await partitionsExist(b.offsets);
-        // Confluent semantics: you send the offset of the last record you processed.
-        await instance.commit(
-          b.offsets.map((o) => ({
-            topic: o.topic,
-            partition: o.partition,
-            offset: o.offset + 1,
-            metadata: o.metadata ?? undefined,
-          })),
-        );
-      }
-      return { body: [] };
-    }),
-  );
+  handlers.getCommittedOffsets = op({ id: 'getCommittedOffsets', offers }, async ({ req, params }) => {
+    const instance = instanceOf(req, params);
+    const b = body<Partitions>(req, 'getCommittedOffsets');
+    // Confluent answers a body-less GET with this (sic).
+    if (b === undefined) throw Errors.partitionNotFound();
+    deps.authorizeTopics?.(req, topicsOf(b.partitions));
+    await partitionsExist(b.partitions);
+    const offsets = await instance.committed(b.partitions);
+    return {
+      body: { offsets: offsets.map((o) => ({ ...o, metadata: o.metadata ?? '' })) },
+    };
+  });
 
-  router.get(
-    `${base}/offsets`,
-    op({ id: 'getCommittedOffsets', offers }, async ({ req, params }) => {
-      const instance = instanceOf(req, params);
-      const b = body<Partitions>(req, 'getCommittedOffsets');
-      // Confluent answers a body-less GET with this (sic).
-      if (b === undefined) throw Errors.partitionNotFound();
-      deps.authorizeTopics?.(req, topicsOf(b.partitions));
-      await partitionsExist(b.partitions);
-      const offsets = await instance.committed(b.partitions);
-      return {
-        body: { offsets: offsets.map((o) => ({ ...o, metadata: o.metadata ?? '' })) },
-      };
-    }),
-  );
-
-  router.post(
-    `${base}/positions`,
-    op({ id: 'seek', offers }, async ({ req, params }) => {
-      const instance = instanceOf(req, params);
-      const b = required<PositionsBody>(req, 'seek');
-      const offsets = (b.offsets ?? []).map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset }));
-      const timestamps = (b.timestamps ?? []).map((t) => {
-        const ms = Date.parse(t.timestamp);
-        if (Number.isNaN(ms)) throw Errors.badRequest(`timestamps: "${t.timestamp}" is not an ISO-8601 date-time.`);
-        return { topic: t.topic, partition: t.partition, timestamp: ms };
-      });
-      await instance.seek(offsets);
-      await instance.seekToTimestamps(timestamps);
-      return {};
-    }),
-  );
+  handlers.seek = op({ id: 'seek', offers }, async ({ req, params }) => {
+    const instance = instanceOf(req, params);
+    const b = required<PositionsBody>(req, 'seek');
+    const offsets = (b.offsets ?? []).map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset }));
+    const timestamps = (b.timestamps ?? []).map((t) => {
+      const ms = Date.parse(t.timestamp);
+      if (Number.isNaN(ms)) throw Errors.badRequest(`timestamps: "${t.timestamp}" is not an ISO-8601 date-time.`);
+      return { topic: t.topic, partition: t.partition, timestamp: ms };
+    });
+    await instance.seek(offsets);
+    await instance.seekToTimestamps(timestamps);
+    return {};
+  });
 
   for (const [suffix, id] of [
     ['beginning', 'seekToBeginning'],
     ['end', 'seekToEnd'],
   ] as const) {
-    router.post(
-      `${base}/positions/${suffix}`,
-      op({ id, offers }, async ({ req, params }) => {
-        const instance = instanceOf(req, params);
-        const { partitions } = required<Partitions>(req, id);
-        await (suffix === 'beginning' ? instance.seekToBeginning(partitions) : instance.seekToEnd(partitions));
-        return {};
-      }),
-    );
+    handlers[id] = op({ id, offers }, async ({ req, params }) => {
+      const instance = instanceOf(req, params);
+      const { partitions } = required<Partitions>(req, id);
+      await (suffix === 'beginning' ? instance.seekToBeginning(partitions) : instance.seekToEnd(partitions));
+      return {};
+    });
   }
 
-  router.get(
-    `${base}/records`,
-    op({ id: 'fetchRecords', offers, deferAccept: true }, async ({ req, res, params, query }) => {
-      const instance = instanceOf(req, params);
-      const { type, matches } = negotiateFetch(req.headers.accept, instance.format, strict);
-      res.locals.responseType = type;
-      if (!matches) throw Errors.consumerFormatMismatch();
+  handlers.fetchRecords = op({ id: 'fetchRecords', offers, deferAccept: true }, async ({ req, res, params, query }) => {
+    const instance = instanceOf(req, params);
+    const { type, matches } = negotiateFetch(req.headers.accept, instance.format, strict);
+    res.locals.responseType = type;
+    if (!matches) throw Errors.consumerFormatMismatch();
 
-      const wait = Math.min(instance.requestTimeoutMs ?? deps.limits.requestTimeoutMs, MAX_INSTANCE_WAIT_MS);
-      const timeout = query.timeout as number | undefined;
-      const maxBytesQuery = query.max_bytes as number | undefined;
-      const abort = new AbortController();
-      res.once('close', () => {
-        if (!res.writableFinished) abort.abort();
+    const wait = Math.min(instance.requestTimeoutMs ?? deps.limits.requestTimeoutMs, MAX_INSTANCE_WAIT_MS);
+    const timeout = query.timeout as number | undefined;
+    const maxBytesQuery = query.max_bytes as number | undefined;
+    const abort = new AbortController();
+    res.once('close', () => {
+      if (!res.writableFinished) abort.abort();
+    });
+    const result = await instance.fetch({
+      // `timeout` can only shorten the wait, as in Confluent.
+      timeoutMs: timeout !== undefined && timeout > 0 ? Math.min(timeout, wait) : wait,
+      maxBytes:
+        maxBytesQuery !== undefined && maxBytesQuery > 0
+          ? Math.min(maxBytesQuery, deps.limits.maxFetchBytes)
+          : deps.limits.maxFetchBytes,
+      signal: abort.signal,
+    });
+    const { text, count, failure } = render(result.records, instance.format, !strict);
+    if (count === 0) {
+      result.delivered(0);
+      if (failure !== undefined) throw failure;
+    } else {
+      // Records count as returned only once the response has been handed to the client's socket.
+      res.once('finish', () => {
+        result.delivered(count);
       });
-      const result = await instance.fetch({
-        // `timeout` can only shorten the wait, as in Confluent.
-        timeoutMs: timeout !== undefined && timeout > 0 ? Math.min(timeout, wait) : wait,
-        maxBytes:
-          maxBytesQuery !== undefined && maxBytesQuery > 0
-            ? Math.min(maxBytesQuery, deps.limits.maxFetchBytes)
-            : deps.limits.maxFetchBytes,
-        signal: abort.signal,
-      });
-      const { text, count, failure } = render(result.records, instance.format, !strict);
-      if (count === 0) {
-        result.delivered(0);
-        if (failure !== undefined) throw failure;
-      } else {
-        // Records count as returned only once the response has been handed to the client's socket.
-        res.once('finish', () => {
-          result.delivered(count);
-        });
-        res.once('close', () => result.delivered(0));
-      }
-      return { body: text, contentType: type };
-    }),
-  );
+      res.once('close', () => result.delivered(0));
+    }
+    return { body: text, contentType: type };
+  });
 
   /**
    * Lenient create: clients written against Karapace or older Confluent send Kafka consumer
@@ -350,7 +313,7 @@ export function consumerRoutes(deps: ConsumerRouteDeps): Router {
     return kept as CreateBody;
   }
 
-  return router;
+  return handlers;
 }
 
 /**

@@ -5,7 +5,7 @@
  * envelope (openapi.yaml) → topic exists → schema-registry formats refused → limits → partitions
  * exist → each record against the topic's JSON Schema → encode → Kafka (acks=all) → offsets.
  */
-import { Router, type Request, type RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import { Errors, type ValidationIssue } from '../../core/errors.js';
 import { checkShape, plainView, type ParsedJson } from '../../core/json.js';
 import type { MetadataService, OutgoingRecord, ProduceService, RecordHeader } from '../../core/ports.js';
@@ -44,18 +44,11 @@ interface EnvelopeRecord {
   headers?: Array<{ key: string; value: string | null }>;
 }
 
-/** The two produce operations as request handlers: mounted on the router and on the fast lane. */
-export interface ProduceHandlers {
+/** The two produce operations as request handlers: mounted from the contract and on the fast lane. */
+export type ProduceHandlers = {
   produceToTopic: RequestHandler;
   produceToPartition: RequestHandler;
-}
-
-export function produceRoutes(handlers: ProduceHandlers): Router {
-  const router = Router({ caseSensitive: true });
-  router.post('/topics/:topic', handlers.produceToTopic);
-  router.post('/topics/:topic/partitions/:partition', handlers.produceToPartition);
-  return router;
-}
+};
 
 export function produceHandlers(deps: ProduceRouteDeps): ProduceHandlers {
   const offers = v2Offers(deps.strictMediaTypes);

@@ -7,7 +7,7 @@
 import type { RequestHandler } from 'express';
 import { Errors } from '../../core/errors.js';
 import { allowHeader } from '../../core/route-table.js';
-import { produceTopic, routeOf } from '../limits/classify.js';
+import { operationOf, produceTopic, routeOf } from '../limits/classify.js';
 import type { Authorizer } from './authorizer.js';
 
 export function authorizeAtDoor(authorizer: Authorizer): RequestHandler {
@@ -15,9 +15,8 @@ export function authorizeAtDoor(authorizer: Authorizer): RequestHandler {
     try {
       const topic = produceTopic(req);
       if (topic !== undefined) authorizer.check(req, 'produce', { topic });
-      const route = routeOf(req);
-      if (req.method === 'POST' && route?.template === '/consumers/{group}')
-        authorizer.check(req, 'consume', { group: route.params.group! });
+      if (operationOf(req) === 'createConsumer')
+        authorizer.check(req, 'consume', { group: routeOf(req)!.params.group! });
     } catch (err) {
       // The unread body is not wanted: close the connection after the answer instead of draining it.
       res.setHeader('Connection', 'close');

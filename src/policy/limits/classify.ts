@@ -8,7 +8,7 @@ import type { MatchedRoute, RouteTable } from '../../core/route-table.js';
 
 export type Family = 'produce' | 'consume' | 'metadata';
 
-const PRODUCE_TEMPLATES = new Set(['/topics/{topic}', '/topics/{topic}/partitions/{partition}']);
+const PRODUCE_OPERATIONS = new Set(['produceToTopic', 'produceToPartition']);
 
 /** Door middleware's first step: remembers the matched route for everything after it. */
 export function rememberRoute(table: RouteTable): (req: Request, res: Response) => MatchedRoute | undefined {
@@ -22,10 +22,15 @@ export function routeOf(req: Request): MatchedRoute | undefined {
   return req.res?.locals.route as MatchedRoute | undefined;
 }
 
+/** The contract's operationId for this request's route and method, or undefined. */
+export function operationOf(req: Request): string | undefined {
+  return routeOf(req)?.operationIds[req.method];
+}
+
 export function familyOf(req: Request): Family {
   const route = routeOf(req);
   if (route === undefined) return 'metadata';
-  if (req.method === 'POST' && PRODUCE_TEMPLATES.has(route.template)) return 'produce';
+  if (PRODUCE_OPERATIONS.has(route.operationIds[req.method] ?? '')) return 'produce';
   if (route.template.startsWith('/consumers/')) return 'consume';
   return 'metadata';
 }
