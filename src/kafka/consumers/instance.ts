@@ -2,13 +2,14 @@
  * One v2 consumer instance: its subscription or manual assignment, read-ahead buffer and the
  * offsets its client has actually received.
  *
- * No record lost: kafkajs never commits; "returned" offsets advance only when a fetch response
- * was written to the client (delivered), and auto-commit and commit-all commit exactly
- * those. Records of a response that could not be written are fetched again (seek back).
+ * No record lost: kafkajs never commits; the offset ledger (offset-ledger.ts) counts a record as
+ * received only when its fetch response was written to the client (delivered), and auto-commit,
+ * commit-all and the commit on revocation commit exactly those. Records of a response that could
+ * not be written are fetched again (seek back).
  */
 import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
-import { Errors, GatewayError } from '../../core/errors.js';
+import { Errors, type GatewayError } from '../../core/errors.js';
 import type {
   ConsumerFormat,
   ConsumerInstance,
@@ -18,10 +19,11 @@ import type {
   PartitionOffset,
   TopicPartition,
 } from '../../core/ports.js';
-import { toGatewayError } from '../errors.js';
+import { kafkaCall, toGatewayError } from '../errors.js';
 import { RecordBuffer, tpKey } from './buffer.js';
 import type { GroupOffsets } from './group-offsets.js';
 import { privateGroupId } from './manual-assigner.js';
+import { OffsetLedger } from './offset-ledger.js';
 import { KafkaSession } from './session.js';
 
 export interface InstanceDeps {
@@ -42,12 +44,8 @@ export class KafkaConsumerInstance implements ConsumerInstance {
   private manual: TopicPartition[] = [];
   private session: KafkaSession | undefined;
   private readonly buffer = new RecordBuffer();
-  /** Next offset after the last record each partition's client received. */
-  private readonly returned = new Map<string, PartitionOffset>();
-  /** What this instance last committed per partition, so auto-commit skips unchanged ones. */
-  private readonly committedByUs = new Map<string, number>();
-  /** Next offset to hand out per partition (manual assignment: where to resume after a rejoin). */
-  private readonly taken = new Map<string, number>();
+  /** Positions, what the client received, what this instance committed. */
+  private readonly ledger = new OffsetLedger();
   /** Offsets to start a manual assignment at, chosen before its consumer joined. */
   private startOffsets = new Map<string, PartitionOffset>();
   private fetchChain: Promise<unknown> = Promise.resolve();
@@ -216,25 +214,16 @@ export class KafkaConsumerInstance implements ConsumerInstance {
         if (signal?.aborted || this.closed || this.session !== session) break;
         const held = this.buffer;
         if (held.size > 0 && (minBytes <= 0 || held.bytes >= minBytes || held.bytes >= maxBytes)) break;
-        if (session?.failure !== undefined && held.size === 0) throw kafkaError(session.failure);
+        if (session?.failure !== undefined && held.size === 0) throw toGatewayError(session.failure);
         const remaining = deadline - Date.now();
         if (remaining <= 0) break;
         await this.buffer.waitForChange(remaining, signal);
       }
       if (signal?.aborted || this.closed) return { records: [], delivered: () => undefined };
       const records = this.buffer.take(maxBytes);
-      for (const r of records) this.taken.set(tpKey(r.topic, r.partition), r.offset + 1);
+      const handOut = this.ledger.handOut(records);
       this.session?.release();
-      let settled = false;
-      return {
-        records,
-        delivered: (count) => {
-          if (settled) return;
-          settled = true;
-          this.markReturned(records.slice(0, count));
-          if (count < records.length) this.rewind(records.slice(count), session);
-        },
-      };
+      return { records, delivered: (count) => this.rewind(handOut.settle(count), session) };
     } finally {
       this.busy--;
       this.touch();
@@ -247,7 +236,7 @@ export class KafkaConsumerInstance implements ConsumerInstance {
    * the fetch, naming the partitions, instead of silently starting somewhere.
    */
   private async requireStartingOffsets(): Promise<void> {
-    const unknown = this.assignment().filter((p) => !this.taken.has(tpKey(p.topic, p.partition)));
+    const unknown = this.assignment().filter((p) => this.ledger.position(p) === undefined);
     if (unknown.length === 0) return;
     const committed = await kafkaCall(() => this.deps.offsets.committed(this.group, unknown));
     // The consumer may have joined before that offset was committed (it then started nowhere in
@@ -262,27 +251,16 @@ export class KafkaConsumerInstance implements ConsumerInstance {
     );
   }
 
-  private markReturned(records: FetchResult['records']): void {
-    for (const r of records) {
-      this.returned.set(tpKey(r.topic, r.partition), { topic: r.topic, partition: r.partition, offset: r.offset + 1 });
-    }
-  }
-
-  /** The client never got these: read them again from the first one of each partition. */
-  private rewind(records: FetchResult['records'], session: KafkaSession | undefined): void {
-    if (session === undefined || session !== this.session) return;
-    const first = new Map<string, PartitionOffset>();
-    for (const r of records) {
-      const key = tpKey(r.topic, r.partition);
-      if (!first.has(key)) first.set(key, { topic: r.topic, partition: r.partition, offset: r.offset });
-    }
-    for (const o of first.values()) if (session.owns(o)) this.seekOne(o, o.offset);
+  /** The client never got these records: read them again from these offsets (same session only). */
+  private rewind(from: PartitionOffset[], session: KafkaSession | undefined): void {
+    if (from.length === 0 || session === undefined || session !== this.session) return;
+    for (const o of from) if (session.owns(o)) this.seekOne(o, o.offset);
   }
 
   private async commitReturned(): Promise<void> {
-    const pending = [...this.returned.entries()].filter(([key, o]) => this.committedByUs.get(key) !== o.offset);
+    const pending = this.ledger.uncommitted();
     if (pending.length === 0) return;
-    await this.commitOffsets(pending.map(([, o]) => o));
+    await this.commitOffsets(pending);
   }
 
   private async commitOffsets(offsets: PartitionOffset[]): Promise<void> {
@@ -293,7 +271,7 @@ export class KafkaConsumerInstance implements ConsumerInstance {
         ? session.commit(offsets)
         : this.deps.offsets.commitAsNonMember(this.group, offsets),
     );
-    for (const o of offsets) this.committedByUs.set(tpKey(o.topic, o.partition), o.offset);
+    this.ledger.committed(offsets);
   }
 
   private async startSession(
@@ -313,7 +291,7 @@ export class KafkaConsumerInstance implements ConsumerInstance {
     } catch (err) {
       this.session = undefined;
       await session.close();
-      throw kafkaError(err);
+      throw toGatewayError(err);
     }
   }
 
@@ -330,9 +308,7 @@ export class KafkaConsumerInstance implements ConsumerInstance {
     this.manual = [];
     this.startOffsets = new Map();
     this.buffer.drop();
-    this.returned.clear();
-    this.committedByUs.clear();
-    this.taken.clear();
+    this.ledger.reset();
     await session?.close();
   }
 
@@ -340,15 +316,8 @@ export class KafkaConsumerInstance implements ConsumerInstance {
   private forgetRevoked(assignment: TopicPartition[], previous: TopicPartition[]): void {
     const kept = new Set(assignment.map((p) => tpKey(p.topic, p.partition)));
     const revoked = previous.filter((p) => !kept.has(tpKey(p.topic, p.partition)));
-    const toCommit: PartitionOffset[] = [];
-    for (const p of revoked) {
-      const key = tpKey(p.topic, p.partition);
-      const o = this.returned.get(key);
-      if (o !== undefined && this.settings.autoCommit && this.committedByUs.get(key) !== o.offset) toCommit.push(o);
-      this.returned.delete(key);
-      this.committedByUs.delete(key);
-      this.taken.delete(key);
-    }
+    const pending = this.ledger.revoke(revoked);
+    const toCommit = this.settings.autoCommit ? pending : [];
     if (toCommit.length > 0) {
       // Best effort, as Kafka's commit on revocation: at worst the new owner reads them again.
       this.deps.offsets.commitAsNonMember(this.group, toCommit).catch((err: unknown) => {
@@ -359,7 +328,7 @@ export class KafkaConsumerInstance implements ConsumerInstance {
 
   private resumePositions(): PartitionOffset[] {
     return this.manual.flatMap((p) => {
-      const offset = this.taken.get(tpKey(p.topic, p.partition));
+      const offset = this.ledger.position(p);
       return offset === undefined ? [] : [{ ...p, offset }];
     });
   }
@@ -374,7 +343,7 @@ export class KafkaConsumerInstance implements ConsumerInstance {
 
   private seekOne(tp: TopicPartition, offset: number): void {
     const key = tpKey(tp.topic, tp.partition);
-    this.taken.set(key, offset);
+    this.ledger.seek(tp, offset);
     const session = this.session;
     if (session === undefined || !session.isJoined) {
       // A manual assignment whose consumer has not joined yet: start there once it has.
@@ -399,19 +368,6 @@ function dedupe(partitions: TopicPartition[]): TopicPartition[] {
   const seen = new Map<string, TopicPartition>();
   for (const p of partitions) seen.set(tpKey(p.topic, p.partition), { topic: p.topic, partition: p.partition });
   return [...seen.values()];
-}
-
-/** The one Kafka-error mapping (kafka/errors.ts): 50003 when retrying may help, else 50002. */
-export function kafkaError(err: unknown): GatewayError {
-  return toGatewayError(err);
-}
-
-async function kafkaCall<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    throw kafkaError(err);
-  }
 }
 
 /** Waits for `p`, at most `ms`, or until `signal` aborts; never rejects. */
