@@ -13,6 +13,7 @@ import { createApp } from './http/app.js';
 import { limitConnections } from './http/connections.js';
 import { managementApp } from './http/routes/health.js';
 import { createKafka, tolerateOfflinePartitions } from './kafka/client.js';
+import { KafkaAdmin } from './kafka/admin/admin.js';
 import { StaticConsumerDirectory } from './http/consumer-forwarding.js';
 import { KafkaConsumerManager } from './kafka/consumers/manager.js';
 import { KafkaMetadata } from './kafka/metadata.js';
@@ -64,6 +65,8 @@ export async function startGateway(
     },
   });
   const metadata = new KafkaMetadata(kafka, config.kafka.metadataMaxAgeMs);
+  // The v3 API's cluster administration; connects on its first use.
+  const admin = new KafkaAdmin(kafka);
   const producer = new KafkaProducerBridge(kafka, {
     maxInFlightSends: config.produce.maxInFlightSends,
     lingerMs: config.produce.lingerMs,
@@ -117,6 +120,7 @@ export async function startGateway(
     recordSchemas,
     metadata,
     producer: produce,
+    admin,
     consumers: { service: consumers, directory: consumerDirectory },
     ops,
     security,
@@ -198,6 +202,7 @@ export async function startGateway(
         await managementClosed;
       }
       await metadata.disconnect();
+      await admin.disconnect();
       await security.close();
     })());
   return { url, port, server, logger, metrics, readiness, managementUrl, close };

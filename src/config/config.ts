@@ -63,6 +63,15 @@ export interface Config {
     /** kafkajs's idempotent producer: its retries never write a record twice. */
     idempotent: boolean;
   };
+  /** The v3 API's streaming produce (src/v3/produce-stream.ts). */
+  v3: {
+    /** Records read and not yet reported on one stream; reading pauses at this many. */
+    streamMaxInFlightRecords: number;
+    /** Largest single record's JSON text on a stream (a larger one ends the stream with a 400 report). */
+    streamMaxRecordBytes: number;
+    /** A streaming produce request's lifetime; then one 408 report and the stream ends. */
+    streamMaxDurationMs: number;
+  };
   consumers: {
     instanceTimeoutMs: number;
     requestTimeoutMs: number;
@@ -167,6 +176,11 @@ export function loadConfig(env: Env = process.env): Config {
       lingerMs: e.int('PRODUCE_LINGER_MS', 0, { min: 0, max: 1000 }),
       requestTimeoutMs: e.int('PRODUCE_TIMEOUT_MS', 30_000, { min: 100, max: 600_000 }),
       idempotent: e.bool('PRODUCE_IDEMPOTENT', true),
+    },
+    v3: {
+      streamMaxInFlightRecords: e.int('V3_STREAM_MAX_IN_FLIGHT_RECORDS', 1_000, { min: 1, max: 1_000_000 }),
+      streamMaxRecordBytes: e.int('V3_STREAM_MAX_RECORD_BYTES', 1024 * 1024, { min: 64, max: 256 * 1024 * 1024 }),
+      streamMaxDurationMs: e.int('V3_STREAM_MAX_DURATION_MS', 3_600_000, { min: 100, max: 86_400_000 }),
     },
     consumers: {
       instanceTimeoutMs: e.int('CONSUMER_INSTANCE_TIMEOUT_MS', 300_000, { min: 100, max: 86_400_000 }),

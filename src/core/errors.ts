@@ -94,6 +94,22 @@ export const Errors = {
   overloaded: (message = 'The gateway is overloaded; retry later.', retryAfterSeconds = 1) =>
     new GatewayError(50301, message, { retryAfterSeconds }),
   shuttingDown: () => new GatewayError(503, 'The gateway is shutting down; retry on another instance.'),
+  // The v3 API (issue 14): Confluent's v3 texts, e.g. `Cluster x cannot be found.`
+  clusterNotFound: (clusterId: string) => new GatewayError(404, `Cluster ${clusterId} cannot be found.`),
+  /** Kafka refused a topic or config request (exists, bad replication factor, invalid config …): v3's 40002. */
+  kafkaRefused: (message: string) => new GatewayError(40002, message),
+  configNotFound: (name: string) => new GatewayError(404, `Config ${name} cannot be found.`),
+  consumerGroupNotFound: (group: string) => new GatewayError(404, `Consumer Group ${group} could not be found.`),
+  consumerNotFound: (consumer: string) => new GatewayError(404, `Consumer ${consumer} could not be found.`),
+  assignmentNotFound: () => new GatewayError(404, 'Consumer assignment could not be found.'),
+  brokerNotFound: (id: number | string) => new GatewayError(404, `Broker ${id} cannot be found.`),
+  consumerLagsNotFound: () => new GatewayError(404, 'Consumer lags not found.'),
+  consumerGroupOffsetsNotFound: () => new GatewayError(404, 'Consumer group offsets could not be found.'),
+  /** v3 produce: an empty body, or a record that breaks the request rules (Confluent's 42206). */
+  v3PayloadError: (detail: string) => new GatewayError(42206, `Payload error. ${detail}`),
+  /** v3 streaming produce: the connection outlived STREAM_MAX_DURATION_MS. */
+  streamExpired: () =>
+    new GatewayError(408, 'Streaming connection open for longer than allowed: Connection will be closed.'),
 } as const;
 
 /** HTTP status for a Confluent error code (Confluent's own quirk: 40001 travels with 422). */

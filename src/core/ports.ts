@@ -15,6 +15,8 @@ export interface OutgoingRecord {
   /** Explicit partition; otherwise the key hash (murmur2) or a sticky round-robin choice. */
   partition?: number;
   headers?: RecordHeader[];
+  /** CreateTime in epoch ms; Kafka's client clock at send when absent. */
+  timestamp?: number;
 }
 
 export type ProduceOutcome =
@@ -218,4 +220,133 @@ export interface SchemaRegistry {
   schemaById(id: number): Promise<SchemaText>;
   /** A subject's version (or its latest); throws 40401 / 40402. */
   version(subject: string, version: number | 'latest'): Promise<RegisteredSchema>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cluster administration (the v3 API, issue 14). The Kafka bridge (src/kafka/admin) implements
+// this; the v3 handlers (src/v3) see only these types. Failures are GatewayErrors from the
+// catalog (40403 unknown topic, 40002 refused by Kafka, 404 unknown group …).
+
+export interface BrokerSummary {
+  id: number;
+  host: string;
+  port: number;
+  rack: string | null;
+}
+
+export interface ClusterSummary {
+  clusterId: string;
+  controller: number | null;
+  brokers: BrokerSummary[];
+}
+
+export interface AdminPartition {
+  partition: number;
+  /** -1 when the partition has no leader. */
+  leader: number;
+  replicas: number[];
+  isr: number[];
+}
+
+export interface AdminTopic {
+  name: string;
+  internal: boolean;
+  replicationFactor: number;
+  partitions: AdminPartition[];
+}
+
+export interface NewTopicSpec {
+  name: string;
+  /** Undefined = the broker's num.partitions. */
+  partitions?: number;
+  /** Undefined = the broker's default.replication.factor. */
+  replicationFactor?: number;
+  configs: Array<{ name: string; value: string }>;
+}
+
+export type ConfigSource =
+  | 'DYNAMIC_TOPIC_CONFIG'
+  | 'DYNAMIC_BROKER_CONFIG'
+  | 'DYNAMIC_DEFAULT_BROKER_CONFIG'
+  | 'STATIC_BROKER_CONFIG'
+  | 'DEFAULT_CONFIG'
+  | 'DYNAMIC_BROKER_LOGGER_CONFIG'
+  | 'UNKNOWN';
+
+export interface ConfigEntry {
+  name: string;
+  /** null for sensitive settings and settings without a value. */
+  value: string | null;
+  isDefault: boolean;
+  isReadOnly: boolean;
+  isSensitive: boolean;
+  source: ConfigSource;
+  synonyms: Array<{ name: string; value: string | null; source: ConfigSource }>;
+}
+
+/** One change of a topic's settings: SET a value, or DELETE the override (back to the default). */
+export interface ConfigChange {
+  name: string;
+  operation: 'SET' | 'DELETE';
+  value?: string | null;
+}
+
+export interface GroupSummary {
+  groupId: string;
+  /** Kafka's protocol type: `consumer` for consumer groups, '' for simple (offsets-only) groups. */
+  protocolType: string;
+}
+
+export interface GroupMember {
+  memberId: string;
+  clientId: string;
+  instanceId: string | null;
+  host: string;
+  assignments: TopicPartition[];
+}
+
+export interface GroupDescription {
+  groupId: string;
+  /** Kafka's state, upper-cased with underscores: STABLE, EMPTY, PREPARING_REBALANCE … */
+  state: string;
+  protocolType: string;
+  /** The assignor (e.g. RoundRobinAssigner, range), '' when none. */
+  protocol: string;
+  coordinator: number | null;
+  members: GroupMember[];
+}
+
+export interface PartitionLag {
+  topic: string;
+  partition: number;
+  /** The group's committed offset. */
+  currentOffset: number;
+  /** The partition's end offset (high watermark). */
+  logEndOffset: number;
+  /** max(0, logEndOffset − currentOffset). */
+  lag: number;
+  /** The member owning the partition now, '' when none. */
+  consumerId: string;
+  clientId: string;
+  instanceId: string | null;
+}
+
+export interface AdminService {
+  cluster(): Promise<ClusterSummary>;
+  listTopics(): Promise<AdminTopic[]>;
+  /** Throws 40403 for an unknown topic. */
+  getTopic(name: string): Promise<AdminTopic>;
+  /** Throws 40002 when it exists or Kafka refuses the spec; resolves once every partition has a leader. */
+  createTopic(spec: NewTopicSpec, validateOnly: boolean): Promise<void>;
+  /** Throws 40403 for an unknown topic. */
+  deleteTopic(name: string): Promise<void>;
+  /** Every setting of the topic, sorted by name; throws 40403 for an unknown topic. */
+  topicConfigs(name: string): Promise<ConfigEntry[]>;
+  /** Applies the changes together (40002 when Kafka refuses one; nothing changes then). */
+  alterTopicConfigs(name: string, changes: ConfigChange[], validateOnly: boolean): Promise<void>;
+  listGroups(): Promise<GroupSummary[]>;
+  /** undefined when Kafka knows no such group (its state is DEAD). */
+  describeGroup(groupId: string): Promise<GroupDescription | undefined>;
+  /** One entry per partition with a committed offset; empty when the group committed none. */
+  groupLags(groupId: string): Promise<PartitionLag[]>;
 }

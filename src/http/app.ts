@@ -8,7 +8,13 @@ import express, { type ErrorRequestHandler, type Express, type Request, type Req
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import { Errors } from '../core/errors.js';
-import type { ConsumerDirectory, ConsumerService, MetadataService, ProduceService } from '../core/ports.js';
+import type {
+  AdminService,
+  ConsumerDirectory,
+  ConsumerService,
+  MetadataService,
+  ProduceService,
+} from '../core/ports.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { Readiness } from '../observability/readiness.js';
 import { countValidationFailures, observeRequests, type InFlightRequests } from '../observability/requests.js';
@@ -33,6 +39,7 @@ import { metadataHandlers } from './routes/metadata.js';
 import { produceHandlers } from './routes/produce.js';
 import { withFastLane, type FastLane } from './fast-lane.js';
 import { securityHeaders } from './security-headers.js';
+import { V3_STREAMING_OPERATION, v3Handlers } from '../v3/routes.js';
 
 export interface AppDeps {
   config: Config;
@@ -43,6 +50,8 @@ export interface AppDeps {
   recordSchemas: RecordSchemas;
   metadata: MetadataService;
   producer: ProduceService;
+  /** Cluster administration for the v3 API (src/kafka/admin). */
+  admin: AdminService;
   /** Consumer instances (src/kafka/consumers) and where other replicas' instances live. */
   consumers: { service: ConsumerService; directory: ConsumerDirectory };
   /** Authentication, authorization, rate limits, quotas and shedding (src/policy/security.ts); absent = all off. */
@@ -93,7 +102,9 @@ export function createApp(deps: AppDeps): GatewayApp {
   if (config.security.corsOrigins.length > 0) beforeRoutes.push(cors(config.security.corsOrigins));
   if (security !== undefined) beforeRoutes.push(...security.door);
   beforeRoutes.push(bodyDeadline(config.http.bodyTimeoutMs));
-  beforeRoutes.push(express.raw({ type: () => true, limit: config.http.maxBodyBytes }));
+  // v3 streaming produce reads its own body as it arrives (one request may last hours): not buffered here.
+  const streams = (req: Request) => deps.routes.match(req.path)?.operationIds[req.method] === V3_STREAMING_OPERATION;
+  beforeRoutes.push(express.raw({ type: (req) => !streams(req as Request), limit: config.http.maxBodyBytes }));
   if (security !== undefined) beforeRoutes.push(...security.afterBody);
   if (config.observability.tracingEnabled) beforeRoutes.push(traceContext());
   for (const handler of beforeRoutes) app.use(handler);
@@ -164,7 +175,35 @@ export function createApp(deps: AppDeps): GatewayApp {
         ? undefined
         : { ca: config.security.tls.ca, cert: config.security.tls.cert, key: config.security.tls.key },
   });
-  app.use(contractRouter(deps.routes, { ...metadata, ...produce, ...consumers }, { before: forwarding }));
+  const v3 = v3Handlers({
+    operation,
+    validator,
+    admin: deps.admin,
+    metadata: deps.metadata,
+    producer: deps.producer,
+    recordSchemas: deps.recordSchemas,
+    limits: {
+      maxJsonDepth: config.produce.maxJsonDepth,
+      maxStringLength: config.produce.maxStringLength,
+      requestTimeoutMs: config.produce.requestTimeoutMs,
+      maxInFlightRecords: config.v3.streamMaxInFlightRecords,
+      maxRecordBytes: config.v3.streamMaxRecordBytes,
+      maxStreamDurationMs: config.v3.streamMaxDurationMs,
+    },
+    publicUrl: config.http.publicUrl,
+    trustProxy: config.http.trustProxy,
+    publicHosts: config.http.publicHosts,
+    authorize: authz?.authorizeV3,
+    may: authz?.mayV3,
+    authorizeProduce: authz?.authorizeProduce,
+    admit: security?.admitProduce,
+    principalHeader:
+      config.security.recordPrincipalHeader === undefined
+        ? undefined
+        : principalStamp(config.security.recordPrincipalHeader),
+    onProduced: (topic, records, bytes) => ops.metrics.produced(topic, records, bytes),
+  });
+  app.use(contractRouter(deps.routes, { ...metadata, ...produce, ...consumers, ...v3 }, { before: forwarding }));
 
   app.use(notFoundOrMethodNotAllowed(deps.routes));
   const onError: ErrorRequestHandler[] = [

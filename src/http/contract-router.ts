@@ -42,5 +42,6 @@ export function contractRouter(
 
 /** `/topics/{topic}/partitions/{partition}` → `/topics/:topic/partitions/:partition`. */
 export function expressPath(template: string): string {
-  return template.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, ':$1');
+  // A literal `:` (v3's `configs:alter`) is escaped: express would read it as a parameter.
+  return template.replace(/:/g, '\\:').replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, ':$1');
 }

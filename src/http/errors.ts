@@ -28,6 +28,11 @@ export function sendError(req: Request, res: Response, err: GatewayError): void 
     return;
   }
   const body: Record<string, unknown> = { error_code: err.errorCode, message: err.message };
+  // v3 (chosen by route): plain application/json and Confluent's v3 body, `{error_code, message}` only.
+  if (isV3(req)) {
+    sendJson(res, status, 'application/json', body);
+    return;
+  }
   if (err.details.validationErrors !== undefined) body.validation_errors = err.details.validationErrors;
   sendJson(res, status, (res.locals.responseType as string | undefined) ?? V2, body);
 }
@@ -45,4 +50,10 @@ export function errorHandler(
     }
     sendError(req, res, gatewayError ?? Errors.internal());
   };
+}
+
+/** A request for the v3 API (`/v3/…`, after any stage prefix was taken off). */
+function isV3(req: Request): boolean {
+  const path = req.path ?? '';
+  return path === '/v3' || path.startsWith('/v3/');
 }

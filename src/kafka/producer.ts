@@ -191,6 +191,7 @@ export class KafkaProducerBridge implements ProduceService {
         value: r.value,
         partition,
         headers: r.headers === undefined ? undefined : toKafkaHeaders(r.headers),
+        timestamp: r.timestamp === undefined ? undefined : String(r.timestamp),
       });
     });
     // A request too large for one batch leaves as consecutive sends, each after the previous one,

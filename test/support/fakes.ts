@@ -8,6 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../../src/config/config.js';
 import { Errors } from '../../src/core/errors.js';
 import type {
+  AdminService,
+  AdminTopic,
   ConsumerInstance,
   ConsumerService,
   MetadataService,
@@ -97,6 +99,54 @@ export class NoConsumers implements ConsumerService {
   }
 }
 
+/**
+ * The v3 admin port over FakeKafka's topics: one broker, cluster id `fake-cluster`, no groups.
+ * Creating, deleting and configuring topics is refused (the real-broker suites cover those).
+ */
+export class FakeAdmin implements AdminService {
+  constructor(private readonly kafka: FakeKafka) {}
+  async cluster() {
+    return { clusterId: 'fake-cluster', controller: 1, brokers: [{ id: 1, host: 'fake', port: 9092, rack: null }] };
+  }
+  async listTopics(): Promise<AdminTopic[]> {
+    return Promise.all((await this.kafka.listTopics()).map((t) => this.getTopic(t)));
+  }
+  async getTopic(name: string): Promise<AdminTopic> {
+    if ((await this.kafka.partitionCount(name)) === undefined) throw Errors.topicNotHosted();
+    const partitions = (await this.kafka.getPartitions(name)).map((p) => ({
+      partition: p.partition,
+      leader: p.leader,
+      replicas: [1],
+      isr: [1],
+    }));
+    return { name, internal: false, replicationFactor: 1, partitions };
+  }
+  async createTopic(): Promise<void> {
+    throw Errors.kafkaRefused('The fake cluster creates no topics.');
+  }
+  async deleteTopic(name: string): Promise<void> {
+    await this.getTopic(name);
+    throw Errors.kafkaRefused('The fake cluster deletes no topics.');
+  }
+  async topicConfigs(name: string) {
+    await this.getTopic(name);
+    return [];
+  }
+  async alterTopicConfigs(name: string): Promise<void> {
+    await this.getTopic(name);
+    throw Errors.kafkaRefused('The fake cluster has no configs.');
+  }
+  async listGroups() {
+    return [];
+  }
+  async describeGroup() {
+    return undefined;
+  }
+  async groupLags() {
+    return [];
+  }
+}
+
 /** The gateway's HTTP app on the fakes, listening on 127.0.0.1; close() stops it. */
 export async function startFakeGateway(
   kafka: FakeKafka,
@@ -114,6 +164,7 @@ export async function startFakeGateway(
     recordSchemas: new RecordSchemas(config.topics),
     metadata: kafka,
     producer: kafka,
+    admin: new FakeAdmin(kafka),
     consumers: { service: new NoConsumers(), directory: { candidates: () => [] } },
     ops: {
       metrics: new GatewayMetrics({ defaultMetrics: false }),

@@ -51,6 +51,11 @@ export class Authorizer {
       authorizeTopics: (req: Request, topics: string[]) => {
         for (const topic of topics) this.check(req, 'consume', { topic });
       },
+      /** v3: `describe` for reads, `admin` for create, delete and config changes (topics and groups). */
+      authorizeV3: (req: Request, operation: 'describe' | 'admin', resource: Resource) =>
+        this.check(req, operation, resource),
+      mayV3: (req: Request, operation: 'describe' | 'admin', resource: Resource) =>
+        this.may(identityOf(req.res!), operation, resource),
     };
   }
 }

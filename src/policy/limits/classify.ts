@@ -8,7 +8,7 @@ import type { MatchedRoute, RouteTable } from '../../core/route-table.js';
 
 export type Family = 'produce' | 'consume' | 'metadata';
 
-const PRODUCE_OPERATIONS = new Set(['produceToTopic', 'produceToPartition']);
+const PRODUCE_OPERATIONS = new Set(['produceToTopic', 'produceToPartition', 'produceRecord']);
 
 /** Door middleware's first step: remembers the matched route for everything after it. */
 export function rememberRoute(table: RouteTable): (req: Request, res: Response) => MatchedRoute | undefined {
@@ -37,7 +37,9 @@ export function familyOf(req: Request): Family {
 
 /** The topic a produce request targets, or undefined. */
 export function produceTopic(req: Request): string | undefined {
-  return familyOf(req) === 'produce' ? routeOf(req)!.params.topic : undefined;
+  if (familyOf(req) !== 'produce') return undefined;
+  const { params } = routeOf(req)!;
+  return params.topic ?? params.topic_name; // v2 `{topic}`, v3 `{topic_name}`
 }
 
 /** Whether the request announces a body (a length above 0, or chunked): only such a request is read or charged for one. */

@@ -1,0 +1,309 @@
+/**
+ * POST /v3/clusters/{cluster_id}/topics/{topic_name}/records — v3 produce, always streaming.
+ *
+ * The body is a stream of concatenated JSON records, read as it arrives (never buffered whole: a
+ * client may keep one request open for hours). Once the first record is read the answer is HTTP
+ * 200 and one report per record follows, in input order, each one JSON object and `\r\n`:
+ * `{"error_code":200, cluster_id, topic_name, partition_id, offset, timestamp, key, value}` once
+ * Kafka acknowledged the record (acks=all), or `{"error_code", "message"}` for that record alone
+ * (bad record, schema failure, quota 429, Kafka failure) — the stream goes on.
+ *
+ * Before the 200 (plain error answers): 415 wrong Content-Type, 403, 404 unknown topic, 422 empty
+ * body. A body that cannot be framed (not a JSON object, or one record above the size limit) gets
+ * one 400 report after the earlier ones, then the answer ends.
+ *
+ * Bounds: at most `maxInFlightRecords` records are read but not yet reported (the request is
+ * not read further until reports go out), and reading also waits while the client does not take
+ * its reports (the response's write buffer is full). After `maxStreamDurationMs` the stream stops
+ * reading, reports what it has, adds one 408 report and ends.
+ *
+ * Each record is checked alone, exactly as v2 checks a request (per-topic JSON Schema, JSON
+ * depth and string limits, quota), so nothing is produced for a bad record; the valid records of
+ * one chunk go to the shared ProduceService together and are coalesced with other requests' sends.
+ */
+import type { Request } from 'express';
+import { Errors } from '../core/errors.js';
+import type { MetadataService, ProduceService, RecordHeader } from '../core/ports.js';
+import type { OperationContext, Reply } from '../http/operation.js';
+import type { RecordSchemas } from '../policy/validation/record-schemas.js';
+import { JsonObjectSplitter } from './json-stream.js';
+import { decodeRecord, errorReport, type DecodedRecord, type DecodeRules } from './records.js';
+
+export interface V3ProduceLimits {
+  maxJsonDepth: number;
+  maxStringLength: number;
+  /** Produce deadline of each record, from when it was read. */
+  requestTimeoutMs: number;
+  /** Records read and not yet reported; reading pauses at this many. */
+  maxInFlightRecords: number;
+  /** Largest single record (its JSON text); 0 = no limit beyond the JSON depth/string limits. */
+  maxRecordBytes: number;
+  /** A streaming request's lifetime. */
+  maxStreamDurationMs: number;
+}
+
+export interface V3ProduceDeps {
+  metadata: MetadataService;
+  producer: ProduceService;
+  recordSchemas: RecordSchemas;
+  limits: V3ProduceLimits;
+  authorize?: (req: Request, topic: string) => void;
+  /** The produce quota (records/bytes per second), charged per record; throws 429 to refuse it. */
+  admit?: (req: Request, topic: string, records: number, bytes: number) => Promise<void>;
+  principalHeader?: (req: Request) => RecordHeader;
+  onProduced?: (topic: string, records: number, bytes: number) => void;
+}
+
+interface Slot {
+  text?: string;
+}
+
+interface Pending {
+  slot: Slot;
+  decoded: DecodedRecord;
+  bytes: number;
+}
+
+export function v3ProduceHandler(deps: V3ProduceDeps): (ctx: OperationContext) => Promise<Reply> {
+  const { limits } = deps;
+  return async ({ req, res, params }) => {
+    const clusterId = params.cluster_id as string;
+    const topic = params.topic_name as string;
+    if (!isJson(req.headers['content-type'])) throw Errors.unsupportedMediaType();
+    deps.authorize?.(req, topic);
+    const partitions = await deps.metadata.partitionCount(topic);
+    if (partitions === undefined) throw Errors.topicNotHosted();
+    const rules: DecodeRules = {
+      topic,
+      partitions,
+      maxJsonDepth: limits.maxJsonDepth,
+      maxStringLength: limits.maxStringLength,
+      recordSchemas: deps.recordSchemas,
+      stamp: deps.principalHeader?.(req),
+    };
+
+    return new Promise<Reply>((resolve, reject) => {
+      const splitter = new JsonObjectSplitter(limits.maxRecordBytes);
+      const queue: Slot[] = [];
+      let head = 0;
+      let started = false;
+      let inputDone = false;
+      let ended = false;
+      let paused = false;
+      let waitingDrain = false;
+      let submitting = 0;
+      // Admission (quota) runs in record order, so records reach the producer in input order.
+      let chain: Promise<void> = Promise.resolve();
+
+      const start = () => {
+        if (started) return;
+        started = true;
+        res.statusCode = 200;
+        res.setHeader('Content-Type', 'application/json');
+        res.flushHeaders();
+      };
+      const finish = () => {
+        clearTimeout(lifetime);
+        req.off('data', onData);
+        req.off('end', onEnd);
+        resolve({});
+      };
+      const stopReading = () => {
+        inputDone = true;
+        req.off('data', onData);
+        req.off('end', onEnd);
+        if (!req.complete) {
+          // The rest of the body is not wanted: close the connection once the answer is out.
+          res.setHeader('Connection', 'close');
+          res.once('finish', () => req.socket?.destroy());
+        }
+      };
+      const inFlight = () => queue.length - head;
+      const flow = () => {
+        if (inputDone) return;
+        const stop = waitingDrain || inFlight() >= limits.maxInFlightRecords;
+        if (stop && !paused) {
+          paused = true;
+          req.pause();
+        } else if (!stop && paused) {
+          paused = false;
+          req.resume();
+        }
+      };
+      const flush = () => {
+        if (ended) return;
+        let out = '';
+        while (head < queue.length && queue[head]!.text !== undefined) {
+          out += queue[head]!.text! + '\r\n';
+          queue[head] = {}; // release the text
+          head++;
+        }
+        if (head > 1024 && head * 2 > queue.length) {
+          queue.splice(0, head);
+          head = 0;
+        }
+        if (out !== '' && !res.write(out)) {
+          waitingDrain = true;
+          res.once('drain', () => {
+            waitingDrain = false;
+            flow();
+          });
+        }
+        if (inputDone && inFlight() === 0 && submitting === 0) {
+          ended = true;
+          res.end();
+          return;
+        }
+        flow();
+      };
+      const report = (slot: Slot, body: object) => {
+        slot.text = JSON.stringify(body);
+      };
+
+      const submit = (batch: Pending[]) => {
+        if (batch.length === 0) return;
+        submitting++;
+        chain = chain.then(async () => {
+          const admitted: Pending[] = [];
+          for (const p of batch) {
+            if (deps.admit === undefined) admitted.push(p);
+            else {
+              try {
+                await deps.admit(req, topic, 1, p.bytes);
+                admitted.push(p);
+              } catch (err) {
+                report(p.slot, errorReport(err));
+              }
+            }
+          }
+          const deadline = Date.now() + limits.requestTimeoutMs;
+          const produced =
+            admitted.length === 0
+              ? Promise.resolve([])
+              : deps.producer.produce(
+                  topic,
+                  admitted.map((p) => p.decoded.record),
+                  deadline,
+                );
+          void produced.then(
+            (outcomes) => {
+              let ok = 0;
+              let bytes = 0;
+              outcomes.forEach((o, i) => {
+                const p = admitted[i]!;
+                if (o.ok) {
+                  ok++;
+                  bytes += p.bytes;
+                  report(p.slot, {
+                    error_code: 200,
+                    cluster_id: clusterId,
+                    topic_name: topic,
+                    partition_id: o.partition,
+                    offset: o.offset,
+                    timestamp: new Date(p.decoded.timestamp).toISOString(),
+                    ...(p.decoded.key === undefined ? {} : { key: p.decoded.key }),
+                    ...(p.decoded.value === undefined ? {} : { value: p.decoded.value }),
+                  });
+                } else report(p.slot, { error_code: o.errorCode, message: o.error });
+              });
+              if (ok > 0) deps.onProduced?.(topic, ok, bytes);
+              submitting--;
+              flush();
+            },
+            (err: unknown) => {
+              for (const p of admitted) report(p.slot, errorReport(err));
+              submitting--;
+              flush();
+            },
+          );
+          flush();
+        });
+      };
+
+      const onData = (chunk: Buffer) => {
+        if (inputDone) return;
+        const { texts, error: framing } = splitter.push(chunk);
+        const batch: Pending[] = [];
+        for (const text of texts) {
+          start();
+          const slot: Slot = {};
+          queue.push(slot);
+          try {
+            const decoded = decodeRecord(text, rules);
+            batch.push({
+              slot,
+              decoded,
+              bytes: (decoded.record.key?.length ?? 0) + (decoded.record.value?.length ?? 0),
+            });
+          } catch (err) {
+            report(slot, errorReport(err));
+          }
+        }
+        submit(batch);
+        if (framing !== undefined) {
+          start();
+          const slot: Slot = {};
+          queue.push(slot);
+          report(slot, { error_code: 400, message: `Bad Request: ${framing.message}` });
+          stopReading();
+        }
+        flush();
+      };
+      const onEnd = () => {
+        if (inputDone) return;
+        inputDone = true;
+        if (splitter.midObject) {
+          start();
+          const slot: Slot = {};
+          queue.push(slot);
+          report(slot, {
+            error_code: 400,
+            message: 'Bad Request: Error processing JSON: the body ended inside a record.',
+          });
+        }
+        if (!started) {
+          clearTimeout(lifetime);
+          reject(Errors.v3PayloadError('Request body is empty. Data is required.'));
+          return;
+        }
+        flush();
+      };
+
+      const lifetime = setTimeout(() => {
+        if (inputDone) return;
+        start();
+        stopReading();
+        const slot: Slot = {};
+        queue.push(slot);
+        report(slot, errorReport(Errors.streamExpired()));
+        flush();
+      }, limits.maxStreamDurationMs);
+      lifetime.unref();
+
+      res.once('finish', finish);
+      res.once('close', () => {
+        // The client went away: nothing more is read; records already handed over still land.
+        ended = true;
+        finish();
+      });
+
+      const buffered = req.body as unknown;
+      if (Buffer.isBuffer(buffered)) {
+        // The body was already read (a caller ahead of this route buffered it).
+        req.body = undefined;
+        onData(buffered);
+        onEnd();
+      } else if (req.readableEnded) {
+        onEnd();
+      } else {
+        req.on('data', onData);
+        req.on('end', onEnd);
+      }
+    });
+  };
+}
+
+function isJson(contentType: string | undefined): boolean {
+  if (contentType === undefined) return false;
+  return contentType.split(';')[0]!.trim().toLowerCase() === 'application/json';
+}
