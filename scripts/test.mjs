@@ -68,7 +68,11 @@ function runNodeTest(testFiles, env, concurrency, timeoutMs = 300_000) {
         ...flags,
         ...testFiles,
       ],
-      { stdio: 'inherit', env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1', ...env } },
+      {
+        stdio: 'inherit',
+        // Gateways the tests spawn start no schema registry on the fixed port 8081 unless they ask.
+        env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1', SCHEMA_REGISTRY_ENABLED: 'false', ...env },
+      },
     );
     child.on('exit', (code, signal) => {
       child = undefined;

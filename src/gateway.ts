@@ -26,6 +26,7 @@ import { tracedProducer } from './observability/tracing.js';
 import { createSecurity } from './policy/security.js';
 import { OpenApiValidator } from './policy/validation/openapi.js';
 import { RecordSchemas } from './policy/validation/record-schemas.js';
+import { startSchemaRegistry, type SchemaRegistryService } from './registry/index.js';
 
 export interface RunningGateway {
   url: string;
@@ -37,6 +38,8 @@ export interface RunningGateway {
   readiness: Readiness;
   /** The management listener's URL when METRICS_PORT is set. */
   managementUrl?: string;
+  /** The schema registry (issue 12): embedded (with its own listener's URL) or an external one's client. */
+  schemaRegistry?: SchemaRegistryService;
   /**
    * Graceful shutdown, bounded by SHUTDOWN_TIMEOUT_MS: reports not ready, keeps serving for
    * SHUTDOWN_DELAY_MS with `Connection: close`, stops accepting, lets in-flight requests finish (a
@@ -103,6 +106,13 @@ export async function startGateway(
   const routes = new RouteTable(validator.document);
   const security = createSecurity(config, logger, routes);
   if (security.redis !== undefined) readiness.add({ name: 'redis', check: () => security.ready() });
+  // Embedded: reads its whole topic before this returns, so a started gateway serves every schema.
+  const schemaRegistry = await startSchemaRegistry(config, {
+    logger,
+    authorizer: security.authorizer,
+    peerProof: security.peerProof,
+  });
+  if (schemaRegistry !== undefined) readiness.add({ name: 'schema-registry', check: () => schemaRegistry.ready() });
   const consumers = new KafkaConsumerManager(kafka, {
     ...config.consumers,
     maxInstancesPerClient: config.security.limits.maxConsumerInstancesPerClient,
@@ -201,11 +211,12 @@ export async function startGateway(
         management.closeAllConnections();
         await managementClosed;
       }
+      await schemaRegistry?.close();
       await metadata.disconnect();
       await admin.disconnect();
       await security.close();
     })());
-  return { url, port, server, logger, metrics, readiness, managementUrl, close };
+  return { url, port, server, logger, metrics, readiness, managementUrl, schemaRegistry, close };
 }
 
 function listen(server: http.Server, port: number, host: string): Promise<number> {

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError, EnvReader, type Env } from './env.js';
 import { loadTopicPolicies, type TopicPolicies } from './topic-policies.js';
 import { loadSecurityConfig, type SecurityConfig } from './security.js';
+import { loadSchemaRegistryConfig, type SchemaRegistryConfig } from './schema-registry.js';
 
 export { ConfigError };
 
@@ -98,6 +99,8 @@ export interface Config {
   topics: TopicPolicies;
   /** TLS, authentication, authorization, rate limits and overload shedding. */
   security: SecurityConfig;
+  /** The embedded schema registry, an external one's client, or none (issue 12). */
+  schemaRegistry: SchemaRegistryConfig;
   logLevel: string;
   observability: {
     /** Serve /metrics (and the probes) on this separate management port instead of the API port. */
@@ -196,6 +199,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     topics: loadTopicPolicies(e.optionalString('TOPICS_CONFIG')),
     security: loadSecurityConfig(e),
+    schemaRegistry: loadSchemaRegistryConfig(e, e.string('HOST', '127.0.0.1')),
     logLevel: e.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
     observability: {
       metricsPort: e.raw('METRICS_PORT') === undefined ? undefined : e.int('METRICS_PORT', 0, { min: 0, max: 65535 }),

@@ -118,3 +118,59 @@ export function httpStatusOf(errorCode: number): number {
   if (errorCode < 1000) return errorCode;
   return Math.floor(errorCode / 100);
 }
+
+/**
+ * The schema registry's errors (src/registry), with Confluent Schema Registry's codes and the
+ * messages its clients print. Their HTTP status follows from the code like every other error.
+ */
+export const RegistryErrors = {
+  subjectNotFound: (subject: string) => new GatewayError(40401, `Subject '${subject}' not found.`),
+  versionNotFound: (version: number | string) => new GatewayError(40402, `Version ${version} not found.`),
+  schemaNotFound: (id?: number) =>
+    new GatewayError(40403, id === undefined ? 'Schema not found' : `Schema ${id} not found`),
+  subjectSoftDeleted: (subject: string) =>
+    new GatewayError(40404, `Subject '${subject}' was soft deleted. Set permanent=true to delete permanently`),
+  subjectNotSoftDeleted: (subject: string) =>
+    new GatewayError(40405, `Subject '${subject}' was not deleted first before being permanently deleted`),
+  versionSoftDeleted: (subject: string, version: number) =>
+    new GatewayError(
+      40406,
+      `Subject '${subject}' Version ${version} was soft deleted. Set permanent=true to delete permanently`,
+    ),
+  versionNotSoftDeleted: (subject: string, version: number) =>
+    new GatewayError(
+      40407,
+      `Subject '${subject}' Version ${version} was not deleted first before being permanently deleted`,
+    ),
+  subjectLevelConfigNotFound: (subject: string) =>
+    new GatewayError(40408, `Subject '${subject}' does not have subject-level compatibility configured`),
+  incompatibleSchema: (subject: string, details: string[]) =>
+    new GatewayError(
+      409,
+      `Schema being registered is incompatible with an earlier schema for subject "${subject}", details: [${details.join('; ')}]`,
+    ),
+  invalidSchema: (detail: string) => new GatewayError(42201, `Invalid schema: ${detail}`),
+  invalidVersion: (version: string) =>
+    new GatewayError(
+      42202,
+      `The specified version '${version}' is not a valid version id. Allowed values are between [1, 2^31-1] and the string "latest"`,
+    ),
+  invalidCompatibilityLevel: () =>
+    new GatewayError(
+      42203,
+      'Invalid compatibility level. Valid values are none, backward, forward, full, backward_transitive, forward_transitive, and full_transitive',
+    ),
+  schemaReferenced: (subject: string, version: number) =>
+    new GatewayError(42206, `One or more references exist to the schema {subject=${subject},version=${version}}.`),
+  store: (detail: string) => new GatewayError(50001, `Error in the backend datastore: ${detail}`),
+  timeout: () => new GatewayError(50002, 'Operation timed out'),
+  forwarding: (detail: string) =>
+    new GatewayError(50003, `Error while forwarding the request to the registry leader: ${detail}`),
+  /** An external registry's error answer, kept with its own code and message. */
+  remote: (errorCode: number, message: string) =>
+    new GatewayError(errorCode >= 400 && errorCode < 60000 ? errorCode : 50001, message),
+  /** The external registry (SCHEMA_REGISTRY_URL) did not answer. */
+  unreachable: (detail: string) => new GatewayError(50003, `The schema registry is unreachable: ${detail}`),
+  unknownLeader: () =>
+    new GatewayError(50004, 'Unknown registry leader: no replica holds the write role yet; retry shortly'),
+} as const;

@@ -11,6 +11,8 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     // No load balancer in front of in-process test gateways: close() needs no drain delay.
     SHUTDOWN_DELAY_MS: '0',
+    // The embedded schema registry (on by default, port 8081) only where a test asks for it.
+    SCHEMA_REGISTRY_ENABLED: 'false',
     ...env,
   });
   return startGateway(config);

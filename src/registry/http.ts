@@ -1,0 +1,383 @@
+/**
+ * Confluent Schema Registry's REST API over the embedded registry (schema-registry.openapi.yaml is
+ * its contract). Authentication is the main listener's (same methods and credentials, and a
+ * sibling's signed hop with PEER_SECRET); with a policy file, subjects are governed through their
+ * topic (TopicNameStrategy: `<topic>-key` / `<topic>-value`, any other subject stands for a topic
+ * of its own name): reading needs describe, registering needs produce, deleting and setting a
+ * subject's compatibility need admin, the global compatibility needs admin on every topic.
+ *
+ * Writes run on the leader; a follower forwards them there and relays the answer.
+ */
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import type { Logger } from 'pino';
+import { Errors, RegistryErrors } from '../core/errors.js';
+import { errorHandler } from '../http/errors.js';
+import { sendJson } from '../http/respond.js';
+import {
+  Authenticator,
+  authenticationMiddleware,
+  peerBodyCheck,
+  peerHopMiddleware,
+} from '../policy/auth/middleware.js';
+import type { PeerProof } from '../policy/auth/peer-proof.js';
+import type { Authorizer } from '../policy/authz/authorizer.js';
+import { identityOf, type Identity } from '../policy/identity.js';
+import type { SecurityConfig } from '../config/security.js';
+import type { Operation } from '../policy/authz/policy.js';
+import { parseLevel, parseVersion, type EmbeddedRegistry, type SchemaInput } from './registry.js';
+import { SCHEMA_TYPES } from './schemas.js';
+
+export const SR_MEDIA_TYPE = 'application/vnd.schemaregistry.v1+json';
+/** Marks a request a follower forwarded to the leader, so it is never forwarded again. */
+const FORWARDED = 'x-schema-registry-forwarded';
+/** The identity of a replica's own (in-process) registration, forwarded with PEER_SECRET. */
+export const INTERNAL_IDENTITY: Identity = { id: 'apikey:schema-registry-internal', kind: 'apikey' };
+
+export interface LeaderInfo {
+  self: boolean;
+  url?: string;
+}
+
+export interface RegistryHttpOptions {
+  registry: EmbeddedRegistry;
+  leader: () => Promise<LeaderInfo | undefined>;
+  auth: SecurityConfig['auth'];
+  authorizer: Authorizer;
+  peerProof?: PeerProof;
+  nodeId: string;
+  maxBodyBytes: number;
+  timeoutMs: number;
+  logger: Logger;
+}
+
+/** The topic a subject stands for, for authorization. */
+export function topicOfSubject(subject: string): string {
+  const m = /^(.+)-(key|value)$/s.exec(subject);
+  return m === null ? subject : m[1]!;
+}
+
+export function registryApp(o: RegistryHttpOptions): express.Express {
+  const { registry } = o;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use((_req, res, next) => {
+    res.locals.responseType = SR_MEDIA_TYPE;
+    next();
+  });
+  if (o.peerProof !== undefined) app.use(peerHopMiddleware(o.peerProof, o.logger));
+  const authenticator = new Authenticator(o.auth);
+  if (authenticator.enabled) app.use(authenticationMiddleware(authenticator, () => false, o.logger));
+  // Any media type is read as JSON, as Confluent does for its vendor types, JSON and octet-stream.
+  app.use(express.raw({ type: () => true, limit: o.maxBodyBytes }));
+  app.use(peerBodyCheck());
+
+  const may = (req: Request, operation: Operation, subject: string) =>
+    o.authorizer.may(identityOf(req.res!), operation, { topic: topicOfSubject(subject) });
+  const check = (req: Request, operation: Operation, subject: string) => {
+    if (!may(req, operation, subject)) {
+      const internal = identityOf(req.res!).id === INTERNAL_IDENTITY.id && req.res!.locals.peerHop === true;
+      if (!(internal && operation === 'produce'))
+        throw Errors.forbidden(
+          `Not authorized to ${operation === 'describe' ? 'read' : operation === 'produce' ? 'register schemas under' : 'administer'} subject "${subject}".`,
+        );
+    }
+  };
+  const mayReadId = (req: Request, id: number) =>
+    !o.authorizer.enabled || registry.idVersions(id, true).some((u) => may(req, 'describe', u.subject));
+
+  const send = (res: Response, body: unknown, status = 200) => {
+    const accept = res.req.headers.accept ?? '';
+    const type =
+      /application\/json/.test(accept) && !/schemaregistry/.test(accept) ? 'application/json' : SR_MEDIA_TYPE;
+    sendJson(res, status, type, body);
+  };
+  const flag = (req: Request, name: string) => String(req.query[name] ?? '') === 'true';
+  const idParam = (raw: string): number => {
+    if (!/^\d{1,10}$/.test(raw) || Number(raw) > 2 ** 31 - 1) throw RegistryErrors.schemaNotFound();
+    return Number(raw);
+  };
+  const input = (req: Request): SchemaInput => {
+    const raw = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
+    let body: unknown;
+    try {
+      body = JSON.parse(raw);
+    } catch {
+      throw Errors.badRequest('The request body is not valid JSON.');
+    }
+    if (body === null || typeof body !== 'object' || Array.isArray(body))
+      throw RegistryErrors.invalidSchema('the request body must be an object with a "schema"');
+    return body as SchemaInput;
+  };
+  const jsonBody = (req: Request): Record<string, unknown> => {
+    const raw = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
+    try {
+      const body = JSON.parse(raw) as unknown;
+      if (body !== null && typeof body === 'object' && !Array.isArray(body)) return body as Record<string, unknown>;
+    } catch {
+      // answered below
+    }
+    throw Errors.badRequest('The request body is not a JSON object.');
+  };
+
+  type Handler = (req: Request, res: Response) => unknown;
+  const handle =
+    (h: Handler): RequestHandler =>
+    (req, res, next) => {
+      Promise.resolve()
+        .then(() => h(req, res))
+        .catch(next);
+    };
+  /** Runs on the leader; a follower forwards the request there (authorization already done here). */
+  const onLeader =
+    (h: Handler): Handler =>
+    async (req, res) => {
+      const leader = await o.leader();
+      if (leader?.self === true) return h(req, res);
+      if (leader?.url === undefined || req.headers[FORWARDED] !== undefined) throw RegistryErrors.unknownLeader();
+      await forward(req, res, leader.url);
+    };
+
+  const forward = async (req: Request, res: Response, leaderUrl: string) => {
+    const body = Buffer.isBuffer(req.body) && req.body.length > 0 ? (req.body as Buffer) : undefined;
+    const headers: Record<string, string> = { [FORWARDED]: o.nodeId, accept: SR_MEDIA_TYPE };
+    if (body !== undefined) headers['content-type'] = SR_MEDIA_TYPE;
+    for (const h of ['authorization', 'x-api-key']) {
+      const v = req.headers[h];
+      if (typeof v === 'string') headers[h] = v;
+    }
+    if (o.peerProof !== undefined) {
+      delete headers.authorization;
+      delete headers['x-api-key'];
+      Object.assign(
+        headers,
+        o.peerProof.sign({
+          method: req.method,
+          target: req.originalUrl,
+          from: o.nodeId,
+          identity: identityOf(res),
+          body,
+          contentType: body === undefined ? undefined : SR_MEDIA_TYPE,
+        }),
+      );
+    }
+    let answer: globalThis.Response;
+    try {
+      answer = await fetch(leaderUrl + req.originalUrl, {
+        method: req.method,
+        headers,
+        body: body === undefined ? undefined : new Uint8Array(body),
+        signal: AbortSignal.timeout(o.timeoutMs),
+      });
+    } catch (err) {
+      throw RegistryErrors.forwarding((err as Error).message);
+    }
+    const text = await answer.text();
+    res.status(answer.status);
+    res.setHeader('Content-Type', answer.headers.get('content-type') ?? SR_MEDIA_TYPE);
+    res.end(text);
+  };
+
+  const router = express.Router();
+  router.get(
+    '/',
+    handle((_req, res) => send(res, {})),
+  );
+  router.get(
+    '/schemas/types',
+    handle((_req, res) => send(res, SCHEMA_TYPES)),
+  );
+  router.get(
+    '/subjects',
+    handle((req, res) =>
+      send(
+        res,
+        registry.subjects(flag(req, 'deleted')).filter((s) => !o.authorizer.enabled || may(req, 'describe', s)),
+      ),
+    ),
+  );
+  router.get(
+    '/subjects/:subject/versions',
+    handle((req, res) => {
+      const subject = req.params.subject as string;
+      check(req, 'describe', subject);
+      send(res, registry.versions(subject, flag(req, 'deleted')));
+    }),
+  );
+  router.post(
+    '/subjects/:subject/versions',
+    handle((req, res) => {
+      const subject = req.params.subject as string;
+      check(req, 'produce', subject);
+      const schema = input(req);
+      return onLeader(async () =>
+        send(res, { id: await registry.registerInput(subject, schema, flag(req, 'normalize')) }),
+      )(req, res);
+    }),
+  );
+  router.post(
+    '/subjects/:subject',
+    handle((req, res) => {
+      const subject = req.params.subject as string;
+      check(req, 'describe', subject);
+      send(res, registry.lookup(subject, input(req), flag(req, 'normalize'), flag(req, 'deleted')));
+    }),
+  );
+  router.delete(
+    '/subjects/:subject',
+    handle((req, res) => {
+      const subject = req.params.subject as string;
+      check(req, 'admin', subject);
+      return onLeader(async () => send(res, await registry.deleteSubject(subject, flag(req, 'permanent'))))(req, res);
+    }),
+  );
+  router.get(
+    '/subjects/:subject/versions/:version',
+    handle((req, res) => {
+      const subject = req.params.subject as string;
+      check(req, 'describe', subject);
+      send(res, registry.getVersion(subject, parseVersion(req.params.version as string), flag(req, 'deleted')));
+    }),
+  );
+  router.get(
+    '/subjects/:subject/versions/:version/schema',
+    handle((req, res) => {
+      const subject = req.params.subject as string;
+      check(req, 'describe', subject);
+      const v = registry.getVersion(subject, parseVersion(req.params.version as string), flag(req, 'deleted'));
+      sendRaw(res, v.schema);
+    }),
+  );
+  router.get(
+    '/subjects/:subject/versions/:version/referencedby',
+    handle((req, res) => {
+      const subject = req.params.subject as string;
+      check(req, 'describe', subject);
+      send(res, registry.referencedBy(subject, parseVersion(req.params.version as string)));
+    }),
+  );
+  router.delete(
+    '/subjects/:subject/versions/:version',
+    handle((req, res) => {
+      const subject = req.params.subject as string;
+      check(req, 'admin', subject);
+      const version = parseVersion(req.params.version as string);
+      return onLeader(async () => send(res, await registry.deleteVersion(subject, version, flag(req, 'permanent'))))(
+        req,
+        res,
+      );
+    }),
+  );
+  const schemaOf = (req: Request) => {
+    const id = idParam(req.params.id as string);
+    const schema = registry.getSchema(id);
+    if (!mayReadId(req, id)) throw RegistryErrors.schemaNotFound(id);
+    return { id, schema };
+  };
+  router.get(
+    '/schemas/ids/:id',
+    handle((req, res) => {
+      const { schema } = schemaOf(req);
+      send(res, {
+        ...(schema.schemaType !== 'AVRO' ? { schemaType: schema.schemaType } : {}),
+        ...(schema.references.length > 0 ? { references: schema.references } : {}),
+        schema: schema.schema,
+      });
+    }),
+  );
+  router.get(
+    '/schemas/ids/:id/schema',
+    handle((req, res) => sendRaw(res, schemaOf(req).schema.schema)),
+  );
+  router.get(
+    '/schemas/ids/:id/versions',
+    handle((req, res) => {
+      const { id } = schemaOf(req);
+      send(
+        res,
+        registry
+          .idVersions(id, flag(req, 'deleted'))
+          .filter((u) => !o.authorizer.enabled || may(req, 'describe', u.subject)),
+      );
+    }),
+  );
+  router.get(
+    '/config',
+    handle((_req, res) => send(res, { compatibilityLevel: registry.config(undefined, true) })),
+  );
+  router.put(
+    '/config',
+    handle((req, res) => {
+      const denied = o.authorizer.checkAdminOfAll(req);
+      if (denied !== undefined) throw denied;
+      const level = parseLevel(jsonBody(req).compatibility);
+      return onLeader(async () => send(res, { compatibility: await registry.setConfig(undefined, level) }))(req, res);
+    }),
+  );
+  router.get(
+    '/config/:subject',
+    handle((req, res) => {
+      const subject = req.params.subject as string;
+      check(req, 'describe', subject);
+      send(res, { compatibilityLevel: registry.config(subject, flag(req, 'defaultToGlobal')) });
+    }),
+  );
+  router.put(
+    '/config/:subject',
+    handle((req, res) => {
+      const subject = req.params.subject as string;
+      check(req, 'admin', subject);
+      const level = parseLevel(jsonBody(req).compatibility);
+      return onLeader(async () => send(res, { compatibility: await registry.setConfig(subject, level) }))(req, res);
+    }),
+  );
+  router.delete(
+    '/config/:subject',
+    handle((req, res) => {
+      const subject = req.params.subject as string;
+      check(req, 'admin', subject);
+      return onLeader(async () => send(res, { compatibilityLevel: await registry.deleteConfig(subject) }))(req, res);
+    }),
+  );
+  router.post(
+    '/compatibility/subjects/:subject/versions/:version',
+    handle((req, res) => {
+      const subject = req.params.subject as string;
+      check(req, 'describe', subject);
+      const problems = registry.checkCompatibility(
+        subject,
+        parseVersion(req.params.version as string),
+        input(req),
+        flag(req, 'normalize'),
+      );
+      send(
+        res,
+        flag(req, 'verbose')
+          ? { is_compatible: problems.length === 0, messages: problems }
+          : { is_compatible: problems.length === 0 },
+      );
+    }),
+  );
+  app.use(router);
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const known = /^\/(subjects|schemas|config|compatibility)(\/|$)/.test(req.path) || req.path === '/';
+    next(known ? Errors.methodNotAllowed() : Errors.notFound());
+  });
+  app.use(
+    errorHandler(o.maxBodyBytes, (err, req) =>
+      o.logger.error({ err, method: req.method, path: req.path }, 'schema registry request failed'),
+    ),
+  );
+  return app;
+}
+
+/** GET …/schema: the schema text itself (a JSON document for Avro and JSON Schema). */
+function sendRaw(res: Response, schema: string): void {
+  try {
+    JSON.parse(schema);
+    sendJson(res, 200, SR_MEDIA_TYPE, schema);
+  } catch {
+    res.status(200).setHeader('Content-Type', 'text/plain; charset=utf-8');
+    res.end(schema);
+  }
+}

@@ -1,0 +1,196 @@
+/**
+ * The factory the gateway calls: the embedded registry (its Kafka store, its leader election, its
+ * own listener) or the client of an external one, both as the SchemaRegistry port the schema
+ * formats use. Undefined when the registry is turned off.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.js';
+import { GatewayError, RegistryErrors } from '../core/errors.js';
+import type { RegisteredSchema, SchemaRegistry, SchemaText } from '../core/ports.js';
+import { createKafka } from '../kafka/client.js';
+import type { PeerProof } from '../policy/auth/peer-proof.js';
+import type { Authorizer } from '../policy/authz/authorizer.js';
+import { RegistryClient } from './client.js';
+import { INTERNAL_IDENTITY, SR_MEDIA_TYPE, registryApp } from './http.js';
+import { KafkaStore } from './kafka-store.js';
+import { LeaderElection, electionClientId } from './leader.js';
+import { EmbeddedRegistry } from './registry.js';
+
+export interface SchemaRegistryService {
+  /** What the schema formats use. */
+  registry: SchemaRegistry;
+  /** The embedded registry's URL (its own listener); undefined for an external registry. */
+  url?: string;
+  /** Readiness: rejects while the embedded registry cannot read its topic. */
+  ready(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface SchemaRegistryDeps {
+  logger: Logger;
+  authorizer: Authorizer;
+  peerProof?: PeerProof;
+}
+
+export async function startSchemaRegistry(
+  config: Config,
+  deps: SchemaRegistryDeps,
+): Promise<SchemaRegistryService | undefined> {
+  const sr = config.schemaRegistry;
+  if (sr.mode === 'off') return undefined;
+  if (sr.mode === 'external') {
+    deps.logger.info({ url: redact(sr.url) }, 'using an external schema registry');
+    return {
+      registry: new RegistryClient(sr),
+      ready: async () => undefined,
+      close: async () => undefined,
+    };
+  }
+  const logger = deps.logger.child({ component: 'schema-registry' });
+  const store = new KafkaStore(
+    createKafka({ brokers: config.kafka.brokers, clientId: `${config.kafka.clientId}-schema-registry`, logger }),
+    { topic: sr.topic, replicationFactor: sr.replicationFactor, timeoutMs: sr.timeoutMs, logger },
+  );
+  // Readiness: the whole topic is read before the listener opens.
+  await store.start();
+  const embedded = new EmbeddedRegistry(store);
+  // The election starts once the listener's URL (which it announces) is known.
+  const elected: { election?: LeaderElection } = {};
+  const leader = async () => (await elected.election?.current(sr.timeoutMs)) ?? undefined;
+  const app = registryApp({
+    registry: embedded,
+    leader,
+    auth: config.security.auth,
+    authorizer: deps.authorizer,
+    peerProof: deps.peerProof,
+    nodeId: config.consumers.nodeId,
+    maxBodyBytes: config.http.maxBodyBytes,
+    timeoutMs: sr.timeoutMs,
+    logger,
+  });
+  const { tls } = config.security;
+  const server =
+    tls === undefined
+      ? http.createServer({ keepAliveTimeout: 65_000 }, app)
+      : (https.createServer(
+          {
+            keepAliveTimeout: 65_000,
+            cert: tls.cert,
+            key: tls.key,
+            ca: tls.ca,
+            minVersion: 'TLSv1.2',
+            requestCert: tls.clientAuth !== 'none',
+            rejectUnauthorized: tls.clientAuth === 'require',
+          },
+          app,
+        ) as unknown as http.Server);
+  const port = await new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(sr.port, sr.host, () => resolve((server.address() as AddressInfo).port));
+  });
+  const host = sr.host.includes(':') ? `[${sr.host}]` : sr.host;
+  const url = `${tls === undefined ? 'http' : 'https'}://${host}:${port}`;
+  const advertised = sr.advertisedUrl ?? url;
+  const election = new LeaderElection(
+    createKafka({ brokers: config.kafka.brokers, clientId: electionClientId(advertised), logger }),
+    sr.group,
+    sr.topic,
+    logger,
+  );
+  elected.election = election;
+  await election.start();
+  logger.info({ url, advertised, topic: sr.topic }, 'schema registry listening');
+
+  /** A registration from this process (the produce path): here on the leader, else forwarded. */
+  const register = async (subject: string, schema: SchemaText): Promise<number> => {
+    const current = await leader();
+    if (current?.self === true) return embedded.register(subject, schema);
+    if (current?.url === undefined) throw RegistryErrors.unknownLeader();
+    const target = `/subjects/${encodeURIComponent(subject)}/versions`;
+    const body = Buffer.from(
+      JSON.stringify({
+        schema: schema.schema,
+        ...(schema.schemaType !== 'AVRO' ? { schemaType: schema.schemaType } : {}),
+        ...(schema.references.length > 0 ? { references: schema.references } : {}),
+      }),
+    );
+    const headers: Record<string, string> = { 'content-type': SR_MEDIA_TYPE, accept: SR_MEDIA_TYPE };
+    if (deps.peerProof !== undefined)
+      Object.assign(
+        headers,
+        deps.peerProof.sign({
+          method: 'POST',
+          target,
+          from: config.consumers.nodeId,
+          identity: INTERNAL_IDENTITY,
+          body,
+          contentType: SR_MEDIA_TYPE,
+        }),
+      );
+    let res: Response;
+    try {
+      res = await fetch(current.url + target, {
+        method: 'POST',
+        headers,
+        body: new Uint8Array(body),
+        signal: AbortSignal.timeout(sr.timeoutMs),
+      });
+    } catch (err) {
+      throw RegistryErrors.forwarding((err as Error).message);
+    }
+    const answer = (await res.json().catch(() => ({}))) as { id?: number; error_code?: number; message?: string };
+    if (res.ok && typeof answer.id === 'number') return answer.id;
+    throw RegistryErrors.remote(
+      answer.error_code ?? res.status,
+      answer.message ?? `HTTP ${res.status} from the registry leader`,
+    );
+  };
+  /** A read that misses may be a write not read here yet: catch up once and ask again. */
+  const fresh = async <T>(read: () => T): Promise<T> => {
+    try {
+      return read();
+    } catch (err) {
+      if (!(err instanceof GatewayError) || Math.floor(err.errorCode / 100) !== 404) throw err;
+      await store.caughtUp();
+      return read();
+    }
+  };
+  const registry: SchemaRegistry = {
+    register,
+    schemaById: (id) => fresh(() => embedded.getSchema(id)),
+    version: (subject, version) => fresh(() => embedded.getVersion(subject, version)).then(toRegistered),
+  };
+
+  return {
+    registry,
+    url,
+    ready: () => store.ping(),
+    close: async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
+      await election.close();
+      await store.close();
+    },
+  };
+}
+
+function toRegistered(v: ReturnType<EmbeddedRegistry['getVersion']>): RegisteredSchema {
+  return {
+    subject: v.subject,
+    version: v.version,
+    id: v.id,
+    schemaType: v.schemaType ?? 'AVRO',
+    schema: v.schema,
+    references: v.references ?? [],
+  };
+}
+
+function redact(url: string): string {
+  const u = new URL(url);
+  if (u.password !== '') u.password = '***';
+  return u.toString();
+}
