@@ -1,26 +1,21 @@
 /**
  * The v2 consumer API: `/consumers/{group}` and `/consumers/{group}/instances/{instance}/…`.
  *
- * Bodies are JSON validated against openapi.yaml; what the body means (which settings are valid,
- * +1 on explicit commits, Confluent's empty-body rules) is decided here; the Kafka side lives in
+ * Bodies are JSON validated against openapi.yaml; what the body means (+1 on explicit commits,
+ * Confluent's empty-body rules) is decided here, creation settings in http/consumers/settings.ts,
+ * how records are written in http/consumers/records.ts; the Kafka side lives in
  * src/kafka/consumers behind ConsumerService. Every instance belongs to the identity that
  * created it; anyone else gets 40403, exactly like a missing instance.
  */
 import type { Request } from 'express';
-import { Errors, GatewayError } from '../../core/errors.js';
-import type {
-  ConsumedRecord,
-  ConsumerInstance,
-  ConsumerService,
-  ConsumerSettings,
-  MetadataService,
-  TopicPartition,
-} from '../../core/ports.js';
+import { Errors } from '../../core/errors.js';
+import type { ConsumerInstance, ConsumerService, MetadataService, TopicPartition } from '../../core/ports.js';
 import { clientKey, identityOf } from '../../policy/identity.js';
 import type { OpenApiValidator } from '../../policy/validation/openapi.js';
 import { publicBaseUrl } from '../base-uri.js';
 import { compileTopicPattern } from '../../policy/validation/topic-pattern.js';
-import { renderField } from '../embedded-format.js';
+import { fieldRenderer, renderRecords } from '../consumers/records.js';
+import { type CreateBody, MAX_INSTANCE_WAIT_MS, lenientCreateFields, settingsFrom } from '../consumers/settings.js';
 import { hasBody, jsonBody } from '../json-body.js';
 import { V2, checkControlContentType, consumerOffers, negotiateFetch } from '../negotiation.js';
 import type { OperationHandlers } from '../contract-router.js';
@@ -56,26 +51,11 @@ export interface ConsumerRouteDeps {
   canConsume?: (req: Request, topic: string) => boolean;
 }
 
-interface CreateBody {
-  name?: string;
-  id?: string;
-  format?: string;
-  'auto.offset.reset'?: string;
-  'auto.commit.enable'?: string | boolean;
-  'fetch.min.bytes'?: number | string;
-  responseMinBytes?: number | string;
-  'consumer.request.timeout.ms'?: number | string;
-  requestWaitMs?: number | string;
-}
-
 type Partitions = { partitions: TopicPartition[] };
 type OffsetsBody = { offsets?: Array<TopicPartition & { offset: number; metadata?: string | null }> };
 type PositionsBody = OffsetsBody & {
   timestamps?: Array<TopicPartition & { timestamp: string; metadata?: string | null }>;
 };
-
-/** Longest per-instance fetch wait a client may choose. */
-const MAX_INSTANCE_WAIT_MS = 300_000;
 
 export function consumerHandlers(deps: ConsumerRouteDeps): OperationHandlers {
   const handlers: OperationHandlers = {};
@@ -263,7 +243,11 @@ export function consumerHandlers(deps: ConsumerRouteDeps): OperationHandlers {
           : deps.limits.maxFetchBytes,
       signal: abort.signal,
     });
-    const { text, count, failure } = render(result.records, instance.format, !strict);
+    const { text, count, failure } = renderRecords(
+      result.records,
+      await fieldRenderer(instance.format, result.records),
+      !strict,
+    );
     if (count === 0) {
       result.delivered(0);
       if (failure !== undefined) throw failure;
@@ -278,30 +262,15 @@ export function consumerHandlers(deps: ConsumerRouteDeps): OperationHandlers {
   });
 
   /**
-   * Lenient create: clients written against Karapace or older Confluent send Kafka consumer
-   * properties too. Security-relevant ones are refused (42204: a client must never choose brokers,
-   * credentials or classes to load — CVE-2023-25194); any other unknown property is ignored with
-   * a logged warning; what remains is validated against openapi.yaml as usual.
+   * Lenient create: Kafka consumer properties are accepted as settings.ts says (security-relevant
+   * ones refused, other unknown ones ignored with a logged warning); what remains is validated
+   * against openapi.yaml as usual.
    */
   function lenientCreateBody(req: Request, raw: unknown): CreateBody | undefined {
     if (raw === undefined) return undefined;
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return body<CreateBody>(req, 'createConsumer');
-    const kept: Record<string, unknown> = {};
-    const ignored: string[] = [];
-    for (const [key, value] of Object.entries(raw)) {
-      // Kafka's own names for the two settings the gateway applies (the Java consumer's spelling).
-      const alias = KAFKA_ALIASES[key];
-      if (alias !== undefined && !(alias in (raw as Record<string, unknown>))) kept[alias] = value;
-      else if (CREATE_FIELDS.has(key)) kept[key] = value;
-      else if (REFUSED_PROPERTY.test(key)) {
-        throw Errors.invalidConsumerConfig(`${key} cannot be set by a client of this gateway`);
-      } else ignored.push(key);
-    }
+    const { kept, ignored } = lenientCreateFields(raw as Record<string, unknown>);
     checkControlContentType(req.headers['content-type'], strict);
-    // Old Confluent clients (kafka-rest-node, kafka-rest-client) still say smallest/largest.
-    const reset = kept['auto.offset.reset'];
-    if (reset === 'smallest') kept['auto.offset.reset'] = 'earliest';
-    if (reset === 'largest') kept['auto.offset.reset'] = 'latest';
     deps.validator.validateBody('createConsumer', V2, kept);
     if (ignored.length > 0) {
       // Bounded: a body of thousands of junk keys must not become megabytes of log.
@@ -339,128 +308,6 @@ function subscribeTypes(body: unknown): void {
   }
 }
 
-/** The create-request fields openapi.yaml defines. */
-const CREATE_FIELDS = new Set([
-  'name',
-  'id',
-  'format',
-  'auto.offset.reset',
-  'auto.commit.enable',
-  'fetch.min.bytes',
-  'responseMinBytes',
-  'consumer.request.timeout.ms',
-  'requestWaitMs',
-]);
-
-/**
- * Kafka properties that pick brokers, credentials, TLS material, or classes/plugins to load:
- * refused, never ignored quietly (a client that sends them expects them to matter).
- */
-const REFUSED_PROPERTY =
-  /(?:^|\.)(?:bootstrap|sasl|ssl|security|interceptor|interceptors|jaas|metric\.reporters|config\.providers)(?:\.|$)|class(?:es)?$|deserializer$|^client\.dns\.lookup$/i;
-
-/** Create-request fields → settings. Only whitelisted fields exist; nothing is passed to Kafka as is. */
-/** Kafka consumer property → the Confluent create field that means the same. */
-const KAFKA_ALIASES: Record<string, string> = { 'enable.auto.commit': 'auto.commit.enable' };
-
-export function settingsFrom(b: CreateBody): ConsumerSettings {
-  const invalid = (detail: string) => Errors.invalidConsumerConfig(detail);
-  const format = (b.format ?? 'binary').toLowerCase();
-  if (format === 'avro' || format === 'jsonschema' || format === 'protobuf') {
-    throw invalid(
-      `the ${format} format needs a schema registry, which this gateway does not support yet; use json or binary`,
-    );
-  }
-  if (format !== 'json' && format !== 'binary') throw invalid(`Invalid format type "${b.format}"; use json or binary`);
-
-  const reset = (b['auto.offset.reset'] ?? 'latest').toLowerCase();
-  if (reset !== 'earliest' && reset !== 'latest' && reset !== 'none') {
-    throw invalid(
-      `Invalid value ${b['auto.offset.reset']} for configuration auto.offset.reset: String must be one of: latest, earliest, none`,
-    );
-  }
-
-  const commitRaw = b['auto.commit.enable'];
-  const commitText = commitRaw === undefined ? 'true' : String(commitRaw).toLowerCase();
-  if (commitText !== 'true' && commitText !== 'false') {
-    throw invalid(
-      `Invalid value ${String(commitRaw)} for configuration auto.commit.enable: Expected value to be either true or false`,
-    );
-  }
-
-  const fetchMinBytes = intSetting(b['fetch.min.bytes'] ?? b.responseMinBytes, 'fetch.min.bytes', -1, 10_000_000);
-  const timeout = intSetting(
-    b['consumer.request.timeout.ms'] ?? b.requestWaitMs,
-    'consumer.request.timeout.ms',
-    0,
-    MAX_INSTANCE_WAIT_MS,
-  );
-  return {
-    format,
-    autoOffsetReset: reset,
-    autoCommit: commitText === 'true',
-    fetchMinBytes: fetchMinBytes ?? -1,
-    requestTimeoutMs: timeout,
-  };
-}
-
-function intSetting(v: number | string | undefined, name: string, min: number, max: number): number | undefined {
-  if (v === undefined) return undefined;
-  const n = typeof v === 'number' ? v : /^-?\d+$/.test(v.trim()) ? Number(v) : NaN;
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw Errors.invalidConsumerConfig(
-      `Invalid value ${String(v)} for configuration ${name}: must be a whole number from ${min} to ${max}`,
-    );
-  }
-  return n;
-}
-
 function topicsOf(list: TopicPartition[]): string[] {
   return [...new Set(list.map((p) => p.topic))];
-}
-
-/**
- * The response body: Confluent's five fields, plus `timestamp` and `headers` in lenient mode.
- * json values are re-emitted compactly with every number exact. Stops before the first record
- * that is not valid JSON (a json instance cannot render it): if that is the first record, the
- * fetch fails with 40801 naming its offset, so the client can seek past it.
- */
-function render(
-  records: ConsumedRecord[],
-  format: 'json' | 'binary',
-  extensions: boolean,
-): { text: string; count: number; bytes: number; failure?: GatewayError } {
-  const parts: string[] = [];
-  let bytes = 0;
-  // Hot loop (a fetch renders thousands of records): the quoted topic is computed once per topic.
-  const quoted = new Map<string, string>();
-  for (const r of records) {
-    let key: string;
-    let value: string;
-    try {
-      key = renderField(format, r.key);
-      value = renderField(format, r.value);
-    } catch (err) {
-      const failure = Errors.recordNotDeserializable(
-        `Cannot deserialize the record at ${r.topic}-${r.partition} offset ${r.offset} as JSON ` +
-          `(${(err as Error).message}); seek past it with POST …/positions or read the topic with a binary consumer.`,
-      );
-      return { text: `[${parts.join(',')}]`, count: parts.length, bytes, failure };
-    }
-    bytes += (r.key?.length ?? 0) + (r.value?.length ?? 0);
-    let topic = quoted.get(r.topic);
-    if (topic === undefined) quoted.set(r.topic, (topic = JSON.stringify(r.topic)));
-    let text = `{"topic":${topic},"key":${key},"value":${value},"partition":${r.partition},"offset":${r.offset}`;
-    if (extensions) {
-      const headers =
-        r.headers.length === 0
-          ? '[]'
-          : JSON.stringify(
-              r.headers.map((h) => ({ key: h.key, value: h.value === null ? null : h.value.toString('base64') })),
-            );
-      text += `,"timestamp":${r.timestamp},"headers":${headers}`;
-    }
-    parts.push(`${text}}`);
-  }
-  return { text: `[${parts.join(',')}]`, count: parts.length, bytes };
 }
