@@ -114,7 +114,7 @@ export function v3ProduceHandler(deps: V3ProduceDeps): (ctx: OperationContext) =
         req.off('end', onEnd);
         if (!req.complete) {
           // The rest of the body is not wanted: close the connection once the answer is out.
-          res.setHeader('Connection', 'close');
+          if (!res.headersSent) res.setHeader('Connection', 'close');
           res.once('finish', () => req.socket?.destroy());
         }
       };
