@@ -40,6 +40,8 @@ export interface LeaderInfo {
 
 export interface RegistryHttpOptions {
   registry: EmbeddedRegistry;
+  /** Resolves once the whole topic has been read: requests wait for it (the listener opens first). */
+  ready: Promise<void>;
   leader: () => Promise<LeaderInfo | undefined>;
   auth: SecurityConfig['auth'];
   authorizer: Authorizer;
@@ -63,7 +65,7 @@ export function registryApp(o: RegistryHttpOptions): express.Express {
   app.set('query parser', 'simple');
   app.use((_req, res, next) => {
     res.locals.responseType = SR_MEDIA_TYPE;
-    next();
+    o.ready.then(() => next(), next);
   });
   if (o.peerProof !== undefined) app.use(peerHopMiddleware(o.peerProof, o.logger));
   const authenticator = new Authenticator(o.auth);

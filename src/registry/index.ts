@@ -54,14 +54,18 @@ export async function startSchemaRegistry(
     createKafka({ brokers: config.kafka.brokers, clientId: `${config.kafka.clientId}-schema-registry`, logger }),
     { topic: sr.topic, replicationFactor: sr.replicationFactor, timeoutMs: sr.timeoutMs, logger },
   );
-  // Readiness: the whole topic is read before the listener opens.
-  await store.start();
+  // The listener opens first (its URL is what the election announces); requests wait until the
+  // whole topic has been read, and the factory returns only then.
+  await store.ensureTopic();
+  const started = store.start();
+  started.catch(() => undefined);
   const embedded = new EmbeddedRegistry(store);
   // The election starts once the listener's URL (which it announces) is known.
   const elected: { election?: LeaderElection } = {};
   const leader = async () => (await elected.election?.current(sr.timeoutMs)) ?? undefined;
   const app = registryApp({
     registry: embedded,
+    ready: started,
     leader,
     auth: config.security.auth,
     authorizer: deps.authorizer,
@@ -101,7 +105,13 @@ export async function startSchemaRegistry(
     logger,
   );
   elected.election = election;
-  await election.start();
+  try {
+    await Promise.all([started, election.start()]);
+  } catch (err) {
+    await Promise.allSettled([election.close(), store.close()]);
+    server.close();
+    throw err;
+  }
   logger.info({ url, advertised, topic: sr.topic }, 'schema registry listening');
 
   /** A registration from this process (the produce path): here on the leader, else forwarded. */

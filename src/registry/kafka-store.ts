@@ -40,7 +40,8 @@ export class KafkaStore {
     return this.options.topic;
   }
 
-  async start(): Promise<void> {
+  /** Creates the topic when it does not exist yet (compacted, one partition). */
+  async ensureTopic(): Promise<void> {
     const { topic, replicationFactor } = this.options;
     this.admin = this.kafka.admin();
     await this.admin.connect();
@@ -51,6 +52,12 @@ export class KafkaStore {
       configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
     });
     if (created) this.options.logger.info({ topic }, `created the schema registry topic ${topic} (compacted)`);
+  }
+
+  /** Reads the topic from the beginning and goes on following it; resolves once caught up. */
+  async start(): Promise<void> {
+    const { topic } = this.options;
+    if (this.admin === undefined) await this.ensureTopic();
     // One request in flight keeps the records in order; a retried duplicate record is harmless
     // (the same record applied twice gives the same state).
     this.producer = this.kafka.producer({
