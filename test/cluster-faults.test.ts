@@ -26,6 +26,8 @@ const ANSWER_SLACK_MS = 4_000;
 const rows: FaultRow[] = [];
 let gw: GatewayProcess;
 
+// Real-time waits on purpose: each is part of a fault's timeline on a real cluster (how long a
+// broker stays down or frozen, a session timeout), which is what these tests measure.
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Gateway settings; FAULTS_GATEWAY_ENV (JSON) adds some, to compare configurations by hand. */

@@ -168,6 +168,7 @@ describe('consumers: commits across a broker outage', () => {
     await admin.disconnect();
 
     await kafka.kill();
+    // A timeline of a real broker outage (the thing under test): these waits are the outage's length.
     const at = (ms: number) => new Promise((r) => setTimeout(r, ms));
     await at(1_000);
     assert.equal((await deletedEarly.delete()).status, 204);

@@ -152,6 +152,8 @@ describe('graceful shutdown', () => {
     socket.write(`POST /topics/t HTTP/1.1\r\nHost: x\r\nContent-Type: ${JSON_V2}\r\nContent-Length: 1000\r\n\r\n{"rec`);
     const socketClosed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
     socket.on('error', () => undefined);
+    // Socket timing on purpose: the spawned gateway shows nothing outside its process when it has
+    // read the headers; 200 ms lets it, before SIGTERM.
     await new Promise((r) => setTimeout(r, 200));
 
     const sigtermAt = Date.now();

@@ -113,6 +113,8 @@ describe('produce deadline', () => {
 
     // Records answered 50003 may still arrive (Kafka had them, or kafkajs's retries delivered
     // them), but never twice: the producer is idempotent.
+    // A real-time wait on purpose: kafkajs's retries of the 50003 records may land late, and a
+    // duplicate can only show up after they did; there is no event to wait for.
     await new Promise((r) => setTimeout(r, 3_000));
     const values = await storedValues();
     const counts = new Map<string, number>();

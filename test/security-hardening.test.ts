@@ -14,6 +14,7 @@ import { may, type Policy } from '../src/policy/authz/policy.js';
 import { JSON_V2, V2, post, request, startTestGateway } from './support/gateway.js';
 import { brokers, closeAdmin, createTopic, readRecords, recordCount, uniqueName } from './support/kafka.js';
 import { idleSocket, rawRequest } from './support/raw-http.js';
+import { waitUntil } from './support/wait.js';
 import {
   AUDIENCE,
   HS_SECRET,
@@ -54,6 +55,7 @@ describe('topic_pattern runs in linear time', () => {
     const [sub, health] = await Promise.all([
       post(`${base}/subscription`, V2, { topic_pattern: '(.|.|.|.|.|.|.|.)*X' }),
       (async () => {
+        // Socket timing on purpose: /healthz is asked just after the subscribe, while its pattern runs.
         await new Promise((r) => setTimeout(r, 20));
         const h0 = Date.now();
         const res = await request(`${gw.url}/healthz`);
@@ -137,8 +139,15 @@ describe('authorization and byte budgets before the body is read', () => {
       BODY_TIMEOUT_MS: '1500',
     });
     // 40 requests of 1 MiB declared, from one address, whose bodies never come.
-    const flood = Array.from({ length: 40 }, () => rawRequest(gw.url, unsentBody(topic), '127.0.0.1', 8_000));
-    await new Promise((r) => setTimeout(r, 300));
+    let shed = 0;
+    const flood = Array.from({ length: 40 }, () =>
+      rawRequest(gw.url, unsentBody(topic), '127.0.0.1', 8_000).then((r) => {
+        if (r.status === 503) shed++;
+        return r;
+      }),
+    );
+    // The flood holds its budget once the gateway has shed the requests beyond it (answered at once).
+    await waitUntil('the flood to be shed', () => shed >= 30);
     const small = '{"records":[{"value":1}]}';
     const other = await rawRequest(
       gw.url,
@@ -187,14 +196,22 @@ describe('per-caller caps', () => {
     const gw = await start({ MAX_CONNECTIONS: '60', MAX_CONNECTIONS_PER_CLIENT: '25', HEADERS_TIMEOUT_MS: '1000' });
     const hog = await Promise.all(Array.from({ length: 40 }, () => idleSocket(gw.url, '127.0.0.1')));
     const hog2 = await Promise.all(Array.from({ length: 40 }, () => idleSocket(gw.url, '127.0.0.3')));
-    await new Promise((r) => setTimeout(r, 200));
-    const open = [...hog, ...hog2].filter((s) => !s.destroyed && s.readyState === 'open').length;
+    const openSockets = () => [...hog, ...hog2].filter((s) => !s.destroyed && s.readyState === 'open').length;
+    // Sockets beyond the caps are closed by the gateway as they arrive, well before the header
+    // timeout (1 s) would close them all anyway: look for that within 700 ms (a timeout falls
+    // through to the assertion, which says how many are left).
+    await waitUntil('sockets beyond the caps to be closed', () => openSockets() <= 50, { timeoutMs: 700 }).catch(
+      () => undefined,
+    );
+    const open = openSockets();
     assert.ok(open <= 50, `${open} idle sockets still open`);
     const res = await rawRequest(gw.url, 'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', '127.0.0.2');
     assert.equal(res.status, 200, 'a legitimate client is served');
     // Idle sockets that never sent a request are closed after the header timeout.
-    await new Promise((r) => setTimeout(r, 3_000));
-    const still = [...hog, ...hog2].filter((s) => !s.destroyed && s.readyState === 'open').length;
+    await waitUntil('idle sockets to be closed', () => openSockets() === 0, { timeoutMs: 10_000 }).catch(
+      () => undefined,
+    );
+    const still = openSockets();
     assert.equal(still, 0, `${still} idle sockets outlived HEADERS_TIMEOUT_MS`);
     for (const s of [...hog, ...hog2]) s.destroy();
   });
@@ -243,7 +260,9 @@ describe('credentials', () => {
     await request(`${gw.url}/topics?access_token=${secret}&api_key=k3y-${secret}`);
     await request(`${gw.url}/nothing/here?token=${secret}`);
     await request(`${gw.url}/topics?access_token=${secret}`, { headers: { authorization: 'Bearer nope' } });
-    await new Promise((r) => setTimeout(r, 100));
+    await waitUntil('the three requests to be logged', () => lines.length >= 3, { timeoutMs: 5_000 }).catch(
+      () => false,
+    );
     assert.ok(lines.length >= 3, 'the requests were logged');
     for (const line of lines)
       assert.ok(!line.includes('c2VjcmV0LXNpZ25hdHVyZQ'), `token in log: ${line.slice(0, 200)}`);
