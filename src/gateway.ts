@@ -27,6 +27,7 @@ import { createSecurity } from './policy/security.js';
 import { OpenApiValidator } from './policy/validation/openapi.js';
 import { RecordSchemas } from './policy/validation/record-schemas.js';
 import { startSchemaRegistry, type SchemaRegistryService } from './registry/index.js';
+import { SchemaFormats } from './formats/schema-formats.js';
 
 export interface RunningGateway {
   url: string;
@@ -128,6 +129,7 @@ export async function startGateway(
     validator,
     routes,
     recordSchemas,
+    schemaFormats: schemaRegistry === undefined ? undefined : new SchemaFormats(schemaRegistry.registry),
     metadata,
     producer: produce,
     admin,

@@ -59,7 +59,24 @@ export const Errors = {
     new GatewayError(
       415,
       `HTTP 415 Unsupported Media Type: the ${format} embedded format needs a schema registry, ` +
-        'which this gateway does not support yet; use application/vnd.kafka.json.v2+json or application/vnd.kafka.binary.v2+json',
+        'which is turned off on this gateway; use application/vnd.kafka.json.v2+json or application/vnd.kafka.binary.v2+json',
+    ),
+  // Schema formats (src/formats): Confluent REST Proxy's codes for avro, jsonschema and protobuf.
+  /** key_schema/value_schema text that is not a schema of its format at all (Confluent: a plain 400). */
+  schemaUnparsable: (message: string) => new GatewayError(400, message),
+  /** 42205: the text parsed but is not a valid schema (or the registry refused it as invalid). */
+  invalidSchema: (message: string) => new GatewayError(42205, message),
+  /** 42207: the registry could not resolve or register a schema, or the id names another schema type. */
+  schemaSerialization: (detail: string) => new GatewayError(42207, `Error serializing message. ${detail}`),
+  /** A record's key or value does not fit its schema (Confluent: 400); every problem is listed. */
+  schemaDataInvalid: (issues: ValidationIssue[]) =>
+    new GatewayError(
+      400,
+      `Bad Request: ${issues
+        .slice(0, 5)
+        .map((i) => `${i.path}: ${i.message}`)
+        .join('; ')}${issues.length > 5 ? '; …' : ''}`,
+      { validationErrors: issues },
     ),
   invalidConsumerConfig: (detail: string) => new GatewayError(42204, `Invalid consumer configuration: ${detail}`),
   recordValidation: (issues: ValidationIssue[]) =>

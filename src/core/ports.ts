@@ -67,7 +67,8 @@ export interface MetadataService {
 // Consumer instances (the v2 consumer API). The Kafka bridge (src/kafka/consumers) implements
 // these; the routes see only bytes, partitions and offsets.
 
-export type ConsumerFormat = 'json' | 'binary';
+/** avro, jsonschema and protobuf records are decoded by the schema id in each record (src/formats). */
+export type ConsumerFormat = 'json' | 'binary' | 'avro' | 'jsonschema' | 'protobuf';
 
 export interface TopicPartition {
   topic: string;

@@ -37,6 +37,7 @@ import { healthRoutes, metricsRoutes } from './routes/health.js';
 import { consumerHandlers } from './routes/consumers.js';
 import { metadataHandlers } from './routes/metadata.js';
 import { produceHandlers } from './routes/produce.js';
+import type { SchemaFormats } from '../formats/schema-formats.js';
 import { withFastLane, type FastLane } from './fast-lane.js';
 import { securityHeaders } from './security-headers.js';
 import { V3_STREAMING_OPERATION, v3Handlers } from '../v3/routes.js';
@@ -48,6 +49,8 @@ export interface AppDeps {
   /** The contract's paths (from the validator's document), shared with the security layer. */
   routes: RouteTable;
   recordSchemas: RecordSchemas;
+  /** avro, jsonschema and protobuf over the schema registry (src/formats); absent = those formats refused. */
+  schemaFormats?: SchemaFormats;
   metadata: MetadataService;
   producer: ProduceService;
   /** Cluster administration for the v3 API (src/kafka/admin). */
@@ -143,6 +146,7 @@ export function createApp(deps: AppDeps): GatewayApp {
         ? undefined
         : principalStamp(config.security.recordPrincipalHeader),
     onProduced: (topic, records, bytes) => ops.metrics.produced(topic, records, bytes),
+    schemaFormats: deps.schemaFormats,
   });
   const { service, directory } = deps.consumers;
   const c = config.consumers;
@@ -160,6 +164,7 @@ export function createApp(deps: AppDeps): GatewayApp {
     authorizeGroup: authz?.authorizeGroup,
     authorizeTopics: authz?.authorizeTopics,
     canConsume: authz?.canConsume,
+    schemaFormats: deps.schemaFormats,
   });
   // Every operation of openapi.yaml, mounted by operationId. A request for an instance another
   // replica owns is relayed to it first (after this replica's auth).

@@ -167,11 +167,12 @@ export function consumerOffers(strict: boolean): readonly string[] {
  * The response type of a records fetch, and whether it names the instance's own format.
  * Strict (Confluent): `*\/*`, no Accept and the bare v2 type select the binary reader, so a json
  * instance answers 40601 to them. Lenient (default): they, and `application/json`, mean "the
- * instance's own format". Throws 406 when nothing in Accept is offered at all.
+ * instance's own format". Throws 406 when nothing in Accept is offered at all. As in Confluent,
+ * avro, jsonschema and protobuf share one reader: any of their types reads any of their instances.
  */
 export function negotiateFetch(
   accept: string | undefined,
-  instanceFormat: 'json' | 'binary',
+  instanceFormat: EmbeddedFormat,
   strict: boolean,
 ): { type: string; matches: boolean } {
   const others = ALL_FORMATS.filter((f) => f !== instanceFormat).map(mediaTypeOf);
@@ -180,5 +181,6 @@ export function negotiateFetch(
     : [mediaTypeOf(instanceFormat), V2, 'application/json', ...others];
   const type = negotiate(accept, offers);
   const format = vendorParts(type)?.format ?? (strict ? 'binary' : instanceFormat);
-  return { type, matches: format === instanceFormat };
+  const schemaFormat = (f: EmbeddedFormat) => f === 'avro' || f === 'jsonschema' || f === 'protobuf';
+  return { type, matches: format === instanceFormat || (schemaFormat(format) && schemaFormat(instanceFormat)) };
 }

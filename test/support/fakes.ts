@@ -20,6 +20,7 @@ import type {
   TopicInfo,
 } from '../../src/core/ports.js';
 import { RouteTable } from '../../src/core/route-table.js';
+import type { SchemaFormats } from '../../src/formats/schema-formats.js';
 import { createApp } from '../../src/http/app.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { GatewayMetrics } from '../../src/observability/metrics.js';
@@ -151,6 +152,7 @@ export class FakeAdmin implements AdminService {
 export async function startFakeGateway(
   kafka: FakeKafka,
   env: Record<string, string> = {},
+  extra: { schemaFormats?: SchemaFormats } = {},
 ): Promise<{ url: string; close: () => Promise<void> }> {
   const config = loadConfig({ KAFKA_BROKERS: 'fake:9092', LOG_LEVEL: 'silent', ...env });
   const logger = createLogger('silent');
@@ -162,6 +164,7 @@ export async function startFakeGateway(
     validator,
     routes,
     recordSchemas: new RecordSchemas(config.topics),
+    schemaFormats: extra.schemaFormats,
     metadata: kafka,
     producer: kafka,
     admin: new FakeAdmin(kafka),

@@ -13,7 +13,8 @@ function catalogCodes(): Map<number, string> {
   const codes = new Map<number, string>();
   for (const [name, factory] of Object.entries(Errors)) {
     if (CALLER_CODED.has(name)) continue;
-    const args = name === 'recordValidation' ? [[{ path: 'records[0]', message: 'x' }]] : ['x', 1];
+    const takesIssues = name === 'recordValidation' || name === 'schemaDataInvalid';
+    const args = takesIssues ? [[{ path: 'records[0]', message: 'x' }]] : ['x', 1];
     const err = (factory as (...a: unknown[]) => unknown)(...args);
     assert.ok(err instanceof GatewayError, `${name} builds a GatewayError`);
     codes.set(err.errorCode, name);

@@ -10,6 +10,7 @@
  */
 import { Errors, type GatewayError } from '../../core/errors.js';
 import type { ConsumedRecord, ConsumerFormat } from '../../core/ports.js';
+import type { SchemaFormats } from '../../formats/schema-formats.js';
 import { renderField } from '../embedded-format.js';
 
 export interface FieldRenderer {
@@ -24,12 +25,18 @@ export const FIELD_RENDERERS: Readonly<Record<'json' | 'binary', FieldRenderer>>
   binary: { format: 'binary', field: (bytes) => renderField('binary', bytes) },
 };
 
-/** The renderer for an instance's format and the records of one fetch. */
+/**
+ * The renderer for an instance's format and the records of one fetch: json and binary render on
+ * their own; the schema formats first load the schemas the records' ids name (src/formats).
+ */
 export async function fieldRenderer(
   format: ConsumerFormat,
-  _records: readonly ConsumedRecord[],
+  records: readonly ConsumedRecord[],
+  schemaFormats?: SchemaFormats,
 ): Promise<FieldRenderer> {
-  return FIELD_RENDERERS[format];
+  if (format === 'json' || format === 'binary') return FIELD_RENDERERS[format];
+  const decoder = await schemaFormats!.decoderFor(records.flatMap((r) => [r.key, r.value]));
+  return { format, field: (bytes) => decoder.render(bytes) };
 }
 
 export interface RenderedRecords {

@@ -8,6 +8,7 @@
  */
 import { Errors } from '../../core/errors.js';
 import type { ConsumerSettings } from '../../core/ports.js';
+import { isSchemaFormat } from '../../formats/schema-formats.js';
 
 export interface CreateBody {
   name?: string;
@@ -76,15 +77,17 @@ export function lenientCreateFields(raw: Record<string, unknown>): {
 }
 
 /** A validated create body → settings; every bad value is a 42204 naming the setting. */
-export function settingsFrom(b: CreateBody): ConsumerSettings {
+export function settingsFrom(b: CreateBody, schemaFormats = false): ConsumerSettings {
   const invalid = (detail: string) => Errors.invalidConsumerConfig(detail);
   const format = (b.format ?? 'binary').toLowerCase();
-  if (format === 'avro' || format === 'jsonschema' || format === 'protobuf') {
+  if (isSchemaFormat(format) && !schemaFormats) {
     throw invalid(
-      `the ${format} format needs a schema registry, which this gateway does not support yet; use json or binary`,
+      `the ${format} format needs a schema registry, which is turned off on this gateway; use json or binary`,
     );
   }
-  if (format !== 'json' && format !== 'binary') throw invalid(`Invalid format type "${b.format}"; use json or binary`);
+  if (format !== 'json' && format !== 'binary' && !isSchemaFormat(format)) {
+    throw invalid(`Invalid format type "${b.format}"; use binary, json, avro, jsonschema or protobuf`);
+  }
 
   const reset = (b['auto.offset.reset'] ?? 'latest').toLowerCase();
   if (reset !== 'earliest' && reset !== 'latest' && reset !== 'none') {

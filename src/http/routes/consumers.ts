@@ -20,6 +20,7 @@ import { hasBody, jsonBody } from '../json-body.js';
 import { V2, checkControlContentType, consumerOffers, negotiateFetch } from '../negotiation.js';
 import type { OperationHandlers } from '../contract-router.js';
 import type { Operation } from '../operation.js';
+import type { SchemaFormats } from '../../formats/schema-formats.js';
 
 export interface ConsumerRouteDeps {
   operation: Operation;
@@ -49,6 +50,8 @@ export interface ConsumerRouteDeps {
   authorizeTopics?: (req: Request, topics: string[]) => void;
   /** Whether the caller may consume a topic (pattern subscriptions match only those). */
   canConsume?: (req: Request, topic: string) => boolean;
+  /** Decodes avro, jsonschema and protobuf records (src/formats); without it those formats are refused at create. */
+  schemaFormats?: SchemaFormats;
 }
 
 type Partitions = { partitions: TopicPartition[] };
@@ -99,7 +102,7 @@ export function consumerHandlers(deps: ConsumerRouteDeps): OperationHandlers {
     deps.authorizeGroup?.(req, group);
     const raw = hasBody(req) ? jsonBody(req)!.value : undefined;
     const b = (strict ? body<CreateBody>(req, 'createConsumer') : lenientCreateBody(req, raw)) ?? {};
-    const settings = settingsFrom(b);
+    const settings = settingsFrom(b, deps.schemaFormats !== undefined);
     const name = b.id ?? b.name;
     const owner = identityOf(req.res!).id;
     const instance = await deps.consumers.create(group, settings, owner, name, clientKey(req, req.res!));
@@ -245,7 +248,7 @@ export function consumerHandlers(deps: ConsumerRouteDeps): OperationHandlers {
     });
     const { text, count, failure } = renderRecords(
       result.records,
-      await fieldRenderer(instance.format, result.records),
+      await fieldRenderer(instance.format, result.records, deps.schemaFormats),
       !strict,
     );
     if (count === 0) {

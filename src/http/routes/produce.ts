@@ -11,10 +11,12 @@ import { checkShape, plainView, type ParsedJson } from '../../core/json.js';
 import type { MetadataService, OutgoingRecord, ProduceService, RecordHeader } from '../../core/ports.js';
 import type { RecordSchemas } from '../../policy/validation/record-schemas.js';
 import type { OpenApiValidator } from '../../policy/validation/openapi.js';
-import { encodeField, encodeHeaders, type Format } from '../embedded-format.js';
+import { encodeField, encodeHeaders } from '../embedded-format.js';
 import { jsonBody } from '../json-body.js';
-import { mediaTypeOf, produceFormat, v2Offers } from '../negotiation.js';
+import { mediaTypeOf, produceFormat, v2Offers, type EmbeddedFormat } from '../negotiation.js';
 import type { Operation } from '../operation.js';
+import { encodeWithSchemas, type EncodedRecords } from '../../formats/produce-records.js';
+import type { SchemaFormat, SchemaFormats } from '../../formats/schema-formats.js';
 
 export interface ProduceRouteDeps {
   operation: Operation;
@@ -26,6 +28,8 @@ export interface ProduceRouteDeps {
   limits: { maxRecordsPerRequest: number; maxJsonDepth: number; maxStringLength: number; requestTimeoutMs: number };
   /** Called after a successful produce, for metrics. */
   onProduced?: (topic: string, records: number, bytes: number) => void;
+  /** avro, jsonschema and protobuf (src/formats); without it they are refused with 415. */
+  schemaFormats?: SchemaFormats;
   /** Authorization hook (policy layer); throws a GatewayError to refuse. */
   authorize?: (req: Request, topic: string) => void;
   /** Quota hook (policy layer), called once the records are valid and encoded, before Kafka; throws 429 to refuse. */
@@ -73,7 +77,9 @@ export function produceHandlers(deps: ProduceRouteDeps): ProduceHandlers {
       const partitions = await beforeDeadline(deps.metadata.partitionCount(topic), deps.limits.requestTimeoutMs);
       // The topic is checked before the schema-registry formats are refused, as Confluent does.
       if (partitions === undefined) throw Errors.topicNotFound();
-      if (format !== 'json' && format !== 'binary') refuseSchemaFormat(format, body as SchemaEnvelope);
+      const plainFormat = format === 'json' || format === 'binary' ? format : undefined;
+      const schemaFormats = deps.schemaFormats;
+      if (plainFormat === undefined && schemaFormats === undefined) refuseSchemaFormat(format, body as SchemaEnvelope);
       const records = (body as { records: EnvelopeRecord[] }).records;
       checkLimits(records, format, deps.limits, deps.strictMediaTypes);
 
@@ -87,11 +93,27 @@ export function produceHandlers(deps: ProduceRouteDeps): ProduceHandlers {
         if (issues.length > 0) throw Errors.recordValidation(issues);
       }
 
+      // avro, jsonschema, protobuf: schemas resolved and every record framed before anything is sent.
+      let schemaEncoded: EncodedRecords | undefined;
+      if (plainFormat === undefined) {
+        const envelope = body as SchemaEnvelope;
+        schemaEncoded = await encodeWithSchemas(
+          schemaFormats!,
+          topic,
+          format as SchemaFormat,
+          envelope,
+          lossless,
+          deps.limits,
+        );
+      }
+
       let bytes = 0;
       const stamp = deps.principalHeader?.(req);
-      const outgoing = records.map((r): OutgoingRecord => {
-        const key = encodeField(format, r.key, lossless);
-        const value = encodeField(format, r.value, lossless);
+      const outgoing = records.map((r, i): OutgoingRecord => {
+        const key =
+          plainFormat !== undefined ? encodeField(plainFormat, r.key, lossless) : schemaEncoded!.fields[i]!.key;
+        const value =
+          plainFormat !== undefined ? encodeField(plainFormat, r.value, lossless) : schemaEncoded!.fields[i]!.value;
         bytes += (key?.length ?? 0) + (value?.length ?? 0);
         return {
           key,
@@ -111,8 +133,8 @@ export function produceHandlers(deps: ProduceRouteDeps): ProduceHandlers {
               ? { partition: o.partition, offset: o.offset, error_code: null, error: null }
               : { partition: null, offset: null, error_code: o.errorCode, error: o.error },
           ),
-          key_schema_id: null,
-          value_schema_id: null,
+          key_schema_id: schemaEncoded?.keySchemaId ?? null,
+          value_schema_id: schemaEncoded?.valueSchemaId ?? null,
         },
       };
     });
@@ -152,7 +174,7 @@ function parseBody(req: Request): ParsedJson {
 
 function checkLimits(
   records: EnvelopeRecord[],
-  format: Format,
+  format: EmbeddedFormat,
   limits: ProduceRouteDeps['limits'],
   strict: boolean,
 ): void {

@@ -1,0 +1,320 @@
+/**
+ * Compiled schemas: one Codec per registry id turns a record's JSON (as a v2 client sends it)
+ * into Confluent wire-format bytes, and those bytes back into JSON text for a v2 response.
+ *
+ *   AVRO      avsc; the JSON is Avro's JSON encoding (unions as {"type": value}), as Confluent's proxy
+ *   JSON      ajv validates the value against the JSON Schema; the bytes are the compact UTF-8 JSON
+ *   PROTOBUF  protobufjs; the JSON is protobuf's JSON mapping (lowerCamelCase or proto field names,
+ *             enums by name or number, 64-bit integers as numbers or strings, bytes as base64);
+ *             the first message of the schema is the one written (message indexes [0])
+ *
+ * Parse problems are SchemaParseError (text that is not a schema at all) or InvalidSchemaError
+ * (parsed, but not a valid schema); data problems are DataError with one issue per rule broken.
+ */
+import avro from 'avsc';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { Ajv as Ajv07, type ErrorObject } from 'ajv';
+import addFormats from 'ajv-formats';
+import protobuf from 'protobufjs';
+import type { ValidationIssue } from '../core/errors.js';
+import { stringifyJson } from '../core/json.js';
+import type { SchemaText, SchemaType } from '../core/ports.js';
+import { describe } from '../policy/validation/openapi.js';
+import { WireFormatError, decodeMessageIndexes, frame } from './wire.js';
+
+export class SchemaParseError extends Error {}
+export class InvalidSchemaError extends Error {}
+/** A value that does not fit the schema; paths are JSON pointers inside the value ('' = the value). */
+export class DataError extends Error {
+  constructor(readonly issues: ValidationIssue[]) {
+    super(issues.map((i) => `${i.path === '' ? '' : `${i.path}: `}${i.message}`).join('; '));
+  }
+}
+
+export interface Codec {
+  readonly id: number;
+  readonly schemaType: SchemaType;
+  /**
+   * The record field's framed bytes. `plain` is the value with every number a JS number (for
+   * checks); `exact`, when given, is the lossless parse, written as is by JSON Schema.
+   */
+  encode(plain: unknown, exact?: { value: unknown }): Buffer;
+  /** The JSON text of the payload after the 5-byte header. Throws on bytes the schema cannot read. */
+  decode(rest: Buffer): string;
+}
+
+/** A schema with the schemas its references name, in dependency order (dependencies first). */
+export interface ResolvedSchema extends SchemaText {
+  dependencies: Array<{ name: string; schema: SchemaText }>;
+}
+
+export function compile(id: number, schema: ResolvedSchema): Codec {
+  switch (schema.schemaType) {
+    case 'AVRO':
+      return avroCodec(id, schema);
+    case 'JSON':
+      return jsonCodec(id, schema);
+    case 'PROTOBUF':
+      return protobufCodec(id, schema);
+    default:
+      throw new InvalidSchemaError(`unknown schema type ${String(schema.schemaType)}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Avro
+
+function avroCodec(id: number, schema: ResolvedSchema): Codec {
+  const registry: Record<string, avro.Type> = {};
+  const parse = (text: string): avro.Type => {
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (err) {
+      throw new SchemaParseError(`not JSON: ${(err as Error).message}`);
+    }
+    try {
+      return avro.Type.forSchema(json as avro.Schema, { registry, wrapUnions: true });
+    } catch (err) {
+      throw new InvalidSchemaError((err as Error).message);
+    }
+  };
+  for (const dep of schema.dependencies) parse(dep.schema.schema);
+  const type = parse(schema.schema);
+  return {
+    id,
+    schemaType: 'AVRO',
+    encode(plain) {
+      let value: unknown;
+      try {
+        // Avro's JSON encoding (fromString reads it: wrapped unions, bytes as code points).
+        value = type.fromString(JSON.stringify(plain));
+      } catch (err) {
+        throw new DataError(avroIssues(type, plain, (err as Error).message));
+      }
+      return frame(id, type.toBuffer(value));
+    },
+    decode(rest) {
+      return type.toString(type.fromBuffer(rest));
+    },
+  };
+}
+
+/** Where an Avro value breaks its schema, as precisely as avsc can say. */
+function avroIssues(type: avro.Type, value: unknown, fallback: string): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  try {
+    type.isValid(value, {
+      errorHook: (path: string[], v: unknown, t: avro.Type) => {
+        issues.push({
+          path: path.map((p) => `/${p}`).join(''),
+          message: `${JSON.stringify(v) ?? 'undefined'} is not a valid ${avroTypeName(t)}`,
+        });
+      },
+    });
+  } catch {
+    // isValid reads in-memory values; a JSON-encoded one (bytes, wrapped unions) may trip it.
+  }
+  return issues.length > 0 && issues.length <= 100 ? issues : [{ path: '', message: fallback }];
+}
+
+function avroTypeName(t: avro.Type): string {
+  const name = (t as { name?: string }).name;
+  return name ?? (t as { typeName?: string }).typeName ?? 'value';
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON Schema
+
+function jsonCodec(id: number, schema: ResolvedSchema): Codec {
+  const parse = (text: string): Record<string, unknown> | boolean => {
+    try {
+      const json = JSON.parse(text) as unknown;
+      if (typeof json === 'boolean' || (typeof json === 'object' && json !== null && !Array.isArray(json))) {
+        return json as Record<string, unknown> | boolean;
+      }
+    } catch (err) {
+      throw new SchemaParseError(`not JSON: ${(err as Error).message}`);
+    }
+    throw new InvalidSchemaError('a JSON Schema is an object or a boolean');
+  };
+  const root = parse(schema.schema);
+  const draft = typeof root === 'object' ? String(root.$schema ?? '') : '';
+  // Draft-07 and older are the common case in the wild (and Confluent's default); 2020-12 otherwise.
+  const ajv = /draft-0[4-7]/.test(draft)
+    ? new Ajv07({ allErrors: true, strict: false })
+    : new Ajv2020({ allErrors: true, strict: false });
+  addFormats.default(ajv);
+  let validate: ReturnType<Ajv07['compile']>;
+  try {
+    for (const dep of schema.dependencies) ajv.addSchema(parse(dep.schema.schema) as object, dep.name);
+    validate = ajv.compile(root);
+  } catch (err) {
+    if (err instanceof SchemaParseError) throw err;
+    throw new InvalidSchemaError((err as Error).message);
+  }
+  return {
+    id,
+    schemaType: 'JSON',
+    encode(plain, exact) {
+      if (!validate(plain)) {
+        throw new DataError(
+          (validate.errors ?? []).map((e: ErrorObject) => ({ path: e.instancePath, message: describe(e) })),
+        );
+      }
+      const text = exact === undefined ? JSON.stringify(plain) : stringifyJson(exact.value, true);
+      return frame(id, Buffer.from(text, 'utf8'));
+    },
+    decode(rest) {
+      const text = rest.toString('utf8');
+      JSON.parse(text); // validates only: the stored text is rendered as is (numbers exact)
+      return text;
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Protobuf
+
+function protobufCodec(id: number, schema: ResolvedSchema): Codec {
+  const root = new protobuf.Root();
+  const loadedCommon = new Set<string>();
+  const parse = (text: string): protobuf.IParserResult => {
+    let parsed: protobuf.IParserResult;
+    try {
+      parsed = protobuf.parse(text, root, { keepCase: false, alternateCommentMode: true });
+    } catch (err) {
+      throw new SchemaParseError((err as Error).message);
+    }
+    for (const file of [...(parsed.imports ?? []), ...(parsed.weakImports ?? [])]) {
+      const common = protobuf.common.get(file);
+      if (common !== null && !loadedCommon.has(file)) {
+        loadedCommon.add(file);
+        root.addJSON(common.nested as Record<string, protobuf.AnyNestedObject>);
+      }
+    }
+    return parsed;
+  };
+  // The schema's own file first: its messages, in the order written, are what message indexes count.
+  const main = parse(schema.schema);
+  const ns = main.package === undefined ? root : root.lookup(main.package);
+  const messages = ns instanceof protobuf.Namespace ? ns.nestedArray.filter(isType) : [];
+  for (const dep of schema.dependencies) parse(dep.schema.schema);
+  try {
+    root.resolveAll();
+  } catch (err) {
+    throw new InvalidSchemaError((err as Error).message);
+  }
+  const first = messages[0];
+  if (first === undefined) throw new InvalidSchemaError('the schema defines no message');
+
+  return {
+    id,
+    schemaType: 'PROTOBUF',
+    encode(plain) {
+      const issues: ValidationIssue[] = [];
+      const normalized = fromJson(first, plain, '', issues);
+      if (issues.length > 0) throw new DataError(issues.slice(0, 100));
+      const message = first.fromObject(normalized as Record<string, unknown>);
+      return frame(id, Buffer.from(first.encode(message).finish()), [0]);
+    },
+    decode(rest) {
+      const { indexes, payload } = decodeMessageIndexes(rest);
+      let type: protobuf.Type | undefined = messages[indexes[0]!];
+      for (const i of indexes.slice(1)) type = type?.nestedArray.filter(isType)[i];
+      if (type === undefined) throw new WireFormatError(`no message at indexes [${indexes.join(',')}] in the schema`);
+      const message = type.decode(payload);
+      return JSON.stringify(
+        type.toObject(message, { longs: String, enums: String, bytes: String, defaults: true, json: true }),
+      );
+    },
+  };
+}
+
+function isType(o: protobuf.ReflectionObject): o is protobuf.Type {
+  return o instanceof protobuf.Type;
+}
+
+const INT32 = new Set(['int32', 'sint32', 'sfixed32']);
+const UINT32 = new Set(['uint32', 'fixed32']);
+const INT64 = new Set(['int64', 'sint64', 'sfixed64', 'uint64', 'fixed64']);
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$|^[A-Za-z0-9_-]*$/;
+
+/**
+ * Protobuf's JSON mapping, strictly (as protobuf's JsonFormat parser): unknown fields, wrong types,
+ * out-of-range integers and unknown enum names are issues; the result is what Type.fromObject takes.
+ */
+function fromJson(type: protobuf.Type, value: unknown, path: string, issues: ValidationIssue[]): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    issues.push({ path, message: `must be an object (message ${type.name})` });
+    return undefined;
+  }
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    const field = type.fields[key] ?? type.fieldsArray.find((f) => snakeToCamel(key) === f.name);
+    const at = `${path}/${key}`;
+    if (field === undefined) {
+      issues.push({ path: at, message: `unknown field of message ${type.name}` });
+      continue;
+    }
+    if (v === null) continue; // null means the field's default, as in protobuf's JSON mapping
+    field.resolve();
+    if (field.map) {
+      if (typeof v !== 'object' || Array.isArray(v)) {
+        issues.push({ path: at, message: 'must be an object (a map)' });
+        continue;
+      }
+      const map: Record<string, unknown> = {};
+      for (const [k, item] of Object.entries(v as object)) map[k] = fieldValue(field, item, `${at}/${k}`, issues);
+      out[field.name] = map;
+    } else if (field.repeated) {
+      if (!Array.isArray(v)) {
+        issues.push({ path: at, message: 'must be an array (a repeated field)' });
+        continue;
+      }
+      out[field.name] = v.map((item, i) => fieldValue(field, item, `${at}/${i}`, issues));
+    } else {
+      out[field.name] = fieldValue(field, v, at, issues);
+    }
+  }
+  return out;
+}
+
+function fieldValue(field: protobuf.Field, v: unknown, path: string, issues: ValidationIssue[]): unknown {
+  const fail = (message: string) => {
+    issues.push({ path, message });
+    return undefined;
+  };
+  const resolved = field.resolvedType;
+  if (resolved instanceof protobuf.Type) return fromJson(resolved, v, path, issues);
+  if (resolved instanceof protobuf.Enum) {
+    if (typeof v === 'string' && v in resolved.values) return v;
+    if (typeof v === 'number' && Number.isInteger(v)) return v;
+    return fail(`must be one of ${Object.keys(resolved.values).join(', ')} (enum ${resolved.name})`);
+  }
+  const t = field.type;
+  if (t === 'string') return typeof v === 'string' ? v : fail('must be a string');
+  if (t === 'bool') return typeof v === 'boolean' ? v : fail('must be a boolean');
+  if (t === 'bytes') return typeof v === 'string' && BASE64.test(v) ? v : fail('must be a base64 string');
+  if (t === 'double' || t === 'float') {
+    if (typeof v === 'number') return v;
+    if (v === 'NaN' || v === 'Infinity' || v === '-Infinity') return Number(v);
+    return fail(`must be a number (${t})`);
+  }
+  const n = typeof v === 'string' && /^-?\d+$/.test(v) ? v : typeof v === 'number' && Number.isInteger(v) ? v : null;
+  if (n === null) return fail(`must be an integer (${t})`);
+  if (INT64.has(t)) {
+    const big = BigInt(n);
+    const unsigned = t === 'uint64' || t === 'fixed64';
+    const ok = unsigned ? big >= 0n && big < 1n << 64n : big >= -(1n << 63n) && big < 1n << 63n;
+    return ok ? String(n) : fail(`is out of range for ${t}`);
+  }
+  const num = Number(n);
+  if (INT32.has(t) && num >= -(2 ** 31) && num < 2 ** 31) return num;
+  if (UINT32.has(t) && num >= 0 && num < 2 ** 32) return num;
+  return fail(`is out of range for ${t}`);
+}
+
+function snakeToCamel(s: string): string {
+  return s.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}

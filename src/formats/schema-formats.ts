@@ -1,0 +1,185 @@
+/**
+ * The schema formats' side of the registry: what the produce route and the consumer rendering
+ * call. Schemas come from a SchemaRegistry (embedded or external: this file cannot tell) and are
+ * compiled once per id; a schema a produce request sends as text is registered once per subject
+ * and text (as Confluent's caching client does), so a steady stream of produces costs no registry
+ * round trip.
+ */
+import { Errors, GatewayError } from '../core/errors.js';
+import type { SchemaRegistry, SchemaText, SchemaType } from '../core/ports.js';
+import { DataError, InvalidSchemaError, SchemaParseError, compile, type Codec, type ResolvedSchema } from './codecs.js';
+import { WireFormatError, unframe } from './wire.js';
+
+export type SchemaFormat = 'avro' | 'jsonschema' | 'protobuf';
+
+export const SCHEMA_TYPE: Record<SchemaFormat, SchemaType> = {
+  avro: 'AVRO',
+  jsonschema: 'JSON',
+  protobuf: 'PROTOBUF',
+};
+
+export function isSchemaFormat(format: string): format is SchemaFormat {
+  return format === 'avro' || format === 'jsonschema' || format === 'protobuf';
+}
+
+/** Compiled schemas and registered texts kept; past this the cache starts over (ids never change meaning). */
+const MAX_CACHED = 1000;
+/** Deepest chain of schema references followed. */
+const MAX_REFERENCE_DEPTH = 16;
+
+/** Reads records of any schema id; made per fetch, so a failed lookup is not remembered. */
+export interface RecordDecoder {
+  /** The field's JSON text; throws an Error naming why the bytes cannot be read. */
+  render(bytes: Buffer | null): string;
+}
+
+export class SchemaFormats {
+  private readonly byId = new Map<number, Promise<Codec>>();
+  private readonly registered = new Map<string, number>();
+
+  constructor(private readonly registry: SchemaRegistry) {}
+
+  /**
+   * The codec a produce request's key or value uses: its schema text (registered under
+   * `<topic>-key` / `<topic>-value`) or its schema id. Throws the Confluent codes: 400 for text
+   * that does not parse, 42205 for an invalid schema, 42207 for registry failures or a schema of
+   * another type, 40301 when the registry refuses the caller.
+   */
+  async forProduce(
+    topic: string,
+    field: 'key' | 'value',
+    format: SchemaFormat,
+    choice: { schema?: string; id?: number },
+  ): Promise<Codec> {
+    const schemaType = SCHEMA_TYPE[format];
+    if (choice.schema !== undefined) {
+      const subject = `${topic}-${field}`;
+      const text: SchemaText = { schemaType, schema: choice.schema, references: [] };
+      const cacheKey = `${subject}\n${schemaType}\n${choice.schema}`;
+      const known = this.registered.get(cacheKey);
+      if (known !== undefined) return this.codec(known, schemaType);
+      // Parsed here first, so a broken schema gets its own answer (400/42205), not the registry's.
+      checkSchema(text, format);
+      const id = await registryCall(() => this.registry.register(subject, text), `registering the ${field} schema`);
+      remember(this.registered, cacheKey, id);
+      return this.codec(id, schemaType);
+    }
+    return this.codec(choice.id!, schemaType);
+  }
+
+  /** Loads the schemas the records' bytes name, then renders them synchronously. */
+  async decoderFor(fields: Array<Buffer | null>): Promise<RecordDecoder> {
+    const ids = new Set<number>();
+    for (const bytes of fields) {
+      if (bytes !== null && bytes.length >= 5 && bytes[0] === 0) ids.add(bytes.readUInt32BE(1));
+    }
+    const codecs = new Map<number, Codec | Error>();
+    await Promise.all(
+      [...ids].map(async (id) => {
+        try {
+          codecs.set(id, await this.load(id));
+        } catch (err) {
+          codecs.set(id, err instanceof Error ? err : new Error(String(err)));
+        }
+      }),
+    );
+    return {
+      render(bytes) {
+        if (bytes === null) return 'null';
+        const { id, rest } = unframe(bytes);
+        const codec = codecs.get(id);
+        if (codec === undefined) throw new WireFormatError(`schema ${id} was not loaded`);
+        if (codec instanceof Error) throw new Error(`schema ${id}: ${codec.message}`);
+        return codec.decode(rest);
+      },
+    };
+  }
+
+  private async codec(id: number, expected: SchemaType): Promise<Codec> {
+    let codec: Codec;
+    try {
+      codec = await this.load(id);
+    } catch (err) {
+      if (err instanceof GatewayError) throw err;
+      if (err instanceof SchemaParseError || err instanceof InvalidSchemaError) {
+        throw Errors.schemaSerialization(`Schema ${id} cannot be compiled: ${err.message}`);
+      }
+      throw Errors.schemaSerialization(`Error retrieving schema ${id}: ${(err as Error).message}`);
+    }
+    if (codec.schemaType !== expected) {
+      throw Errors.schemaSerialization(`Schema ${id} is a ${codec.schemaType} schema, not ${expected}.`);
+    }
+    return codec;
+  }
+
+  private load(id: number): Promise<Codec> {
+    let codec = this.byId.get(id);
+    if (codec === undefined) {
+      codec = registryCall(() => this.registry.schemaById(id), `reading schema ${id}`)
+        .then((schema) => this.resolve(schema, 0))
+        .then((resolved) => compile(id, resolved));
+      // A failure is not kept: the registry may answer next time (or the id be registered).
+      codec.catch(() => this.byId.delete(id));
+      remember(this.byId, id, codec);
+    }
+    return codec;
+  }
+
+  /** The schema with every schema it references (transitively), dependencies first. */
+  private async resolve(schema: SchemaText, depth: number): Promise<ResolvedSchema> {
+    const dependencies: ResolvedSchema['dependencies'] = [];
+    const seen = new Set<string>();
+    const visit = async (s: SchemaText, level: number): Promise<void> => {
+      if (level > MAX_REFERENCE_DEPTH) throw new InvalidSchemaError('schema references are nested too deeply');
+      for (const ref of s.references ?? []) {
+        const key = `${ref.subject}\n${ref.version}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        const target = await registryCall(
+          () => this.registry.version(ref.subject, ref.version),
+          `reading reference ${ref.name}`,
+        );
+        await visit(target, level + 1);
+        dependencies.push({ name: ref.name, schema: target });
+      }
+    };
+    await visit(schema, depth);
+    return { ...schema, dependencies };
+  }
+}
+
+/** Parses a schema text on its own (no references), mapping failures to Confluent's codes. */
+export function checkSchema(text: SchemaText, format: SchemaFormat): void {
+  try {
+    compile(0, { ...text, dependencies: [] });
+  } catch (err) {
+    if (err instanceof SchemaParseError) {
+      throw Errors.schemaUnparsable(`Error parsing schema with format = ${SCHEMA_TYPE[format]}: ${err.message}`);
+    }
+    throw Errors.invalidSchema(`Invalid schema: ${(err as Error).message}`);
+  }
+}
+
+/** Runs a registry call; an error that is not a GatewayError (an unreachable external registry) becomes 50003. */
+async function registryCall<T>(call: () => Promise<T>, what: string): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (!(err instanceof GatewayError)) {
+      throw Errors.kafkaRetriable(`The schema registry did not answer ${what}: ${(err as Error).message}`);
+    }
+    if (err.errorCode === 40301 || err.errorCode === 50003) throw err;
+    if (err.errorCode === 42201) throw Errors.invalidSchema(`Invalid schema: ${err.message}`);
+    if (err.errorCode >= 50000 || err.errorCode === 500 || err.errorCode === 503) {
+      throw Errors.kafkaRetriable(`The schema registry failed ${what}: ${err.message}`);
+    }
+    throw Errors.schemaSerialization(`Error ${what}: ${err.message}`);
+  }
+}
+
+function remember<K, V>(map: Map<K, V>, key: K, value: V): void {
+  if (map.size >= MAX_CACHED) map.clear();
+  map.set(key, value);
+}
+
+export { DataError };
