@@ -167,18 +167,12 @@ describe('produce under broker faults: no acknowledged record lost', () => {
     assert.ok(row.slowestMs <= PRODUCE_TIMEOUT_MS + ANSWER_SLACK_MS, `slowest answer ${row.slowestMs} ms`);
   });
 
-  it(
-    'two of three brokers down: every failed record is the retriable 50003',
-    {
-      todo:
-        'src/kafka/producer.ts (H1) answers 50002 "Kafka returned no offset for this partition." when kafkajs ' +
-        'returns no result for a leaderless partition; that is transient (50003)',
-    },
-    () => {
-      assert.ok(twoDown);
-      assert.doesNotMatch(twoDown.note ?? '', /50002|500\/|no answer/, 'a failure must be the retriable 50003');
-    },
-  );
+  // Was a `todo` (a failure here did not fail the run) until the producer answered a missing offset
+  // with 50003 (6a446e5): now a regression fails.
+  it('two of three brokers down: every failed record is the retriable 50003', () => {
+    assert.ok(twoDown, 'the two-brokers-down test ran first');
+    assert.doesNotMatch(twoDown.note ?? '', /50002|500\/|no answer/, 'a failure must be the retriable 50003');
+  });
 
   it('the gateway process killed (-9) mid-stream: what it acknowledged is in Kafka', async () => {
     let victim: GatewayProcess | undefined = await GatewayProcess.start(gatewayEnv);
