@@ -103,6 +103,20 @@ describe('schema registry storage and replicas', () => {
     }
   });
 
+  it('elects another writer when the leader stops, and goes on from the same ids', async () => {
+    const a = await start();
+    const b = await start({ topic: a.topic, group: a.group });
+    const first = await sr(b.url).post('/subjects/f-value/versions', { schema: schemaNo(1) });
+    assert.equal(first.status, 200, first.text);
+    assert.equal((await a.gw.schemaRegistry!.leader!())?.self, true, 'the first to join leads');
+    assert.deepEqual(await b.gw.schemaRegistry!.leader!(), { self: false, url: a.url });
+    await a.gw.close(); // it leaves the group on close
+    const next = await sr(b.url).post('/subjects/f2-value/versions', { schema: schemaNo(2) });
+    assert.equal(next.status, 200, next.text);
+    assert.equal(next.body.id, first.body.id + 1);
+    assert.equal((await b.gw.schemaRegistry!.leader!())?.self, true);
+  });
+
   it('reads a _schemas topic written by Confluent Schema Registry, record for record', async () => {
     const topic = await createTopic(1, uniqueName('_schemas-confluent'));
     const producer = kafka.producer();

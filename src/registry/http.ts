@@ -25,6 +25,7 @@ import { identityOf, type Identity } from '../policy/identity.js';
 import type { SecurityConfig } from '../config/security.js';
 import type { Operation } from '../policy/authz/policy.js';
 import { parseLevel, parseVersion, type EmbeddedRegistry, type SchemaInput } from './registry.js';
+import type { LeaderInfo } from './leader.js';
 import { SCHEMA_TYPES } from './schemas.js';
 
 export const SR_MEDIA_TYPE = 'application/vnd.schemaregistry.v1+json';
@@ -33,16 +34,14 @@ const FORWARDED = 'x-schema-registry-forwarded';
 /** The identity of a replica's own (in-process) registration, forwarded with PEER_SECRET. */
 export const INTERNAL_IDENTITY: Identity = { id: 'apikey:schema-registry-internal', kind: 'apikey' };
 
-export interface LeaderInfo {
-  self: boolean;
-  url?: string;
-}
+export type { LeaderInfo };
 
 export interface RegistryHttpOptions {
   registry: EmbeddedRegistry;
   /** Resolves once the whole topic has been read: requests wait for it (the listener opens first). */
   ready: Promise<void>;
-  leader: () => Promise<LeaderInfo | undefined>;
+  /** The leader other than `stale` (undefined: the current one), waiting for an election. */
+  leader: (stale?: LeaderInfo) => Promise<LeaderInfo | undefined>;
   auth: SecurityConfig['auth'];
   authorizer: Authorizer;
   peerProof?: PeerProof;
@@ -130,14 +129,24 @@ export function registryApp(o: RegistryHttpOptions): express.Express {
         .then(() => h(req, res))
         .catch(next);
     };
-  /** Runs on the leader; a follower forwards the request there (authorization already done here). */
+  /**
+   * Runs on the leader; a follower forwards the request there (authorization already done here).
+   * A leader that does not answer (it stopped) is asked again once the group elected another.
+   */
   const onLeader =
     (h: Handler): Handler =>
     async (req, res) => {
-      const leader = await o.leader();
-      if (leader?.self === true) return h(req, res);
-      if (leader?.url === undefined || req.headers[FORWARDED] !== undefined) throw RegistryErrors.unknownLeader();
-      await forward(req, res, leader.url);
+      let leader = await o.leader();
+      for (let attempt = 0; ; attempt++) {
+        if (leader?.self === true) return h(req, res);
+        if (leader?.url === undefined || req.headers[FORWARDED] !== undefined) throw RegistryErrors.unknownLeader();
+        try {
+          return await forward(req, res, leader.url);
+        } catch (err) {
+          if (attempt > 0 || !(err instanceof Unreachable)) throw err;
+          leader = await o.leader(leader);
+        }
+      }
     };
 
   const forward = async (req: Request, res: Response, leaderUrl: string) => {
@@ -172,7 +181,7 @@ export function registryApp(o: RegistryHttpOptions): express.Express {
         signal: AbortSignal.timeout(o.timeoutMs),
       });
     } catch (err) {
-      throw RegistryErrors.forwarding((err as Error).message);
+      throw new Unreachable((err as Error).message);
     }
     const text = await answer.text();
     res.status(answer.status);
@@ -365,6 +374,9 @@ export function registryApp(o: RegistryHttpOptions): express.Express {
     const known = /^\/(subjects|schemas|config|compatibility)(\/|$)/.test(req.path) || req.path === '/';
     next(known ? Errors.methodNotAllowed() : Errors.notFound());
   });
+  app.use((err: unknown, _req: Request, _res: Response, next: NextFunction) =>
+    next(err instanceof Unreachable ? RegistryErrors.forwarding(err.message) : err),
+  );
   app.use(
     errorHandler(o.maxBodyBytes, (err, req) =>
       o.logger.error({ err, method: req.method, path: req.path }, 'schema registry request failed'),
@@ -372,6 +384,9 @@ export function registryApp(o: RegistryHttpOptions): express.Express {
   );
   return app;
 }
+
+/** The leader did not answer at all (connection refused, timeout): another may be elected. */
+class Unreachable extends Error {}
 
 /** GET …/schema: the schema text itself (a JSON document for Avro and JSON Schema). */
 function sendRaw(res: Response, schema: string): void {

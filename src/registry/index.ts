@@ -16,7 +16,7 @@ import type { Authorizer } from '../policy/authz/authorizer.js';
 import { RegistryClient } from './client.js';
 import { INTERNAL_IDENTITY, SR_MEDIA_TYPE, registryApp } from './http.js';
 import { KafkaStore } from './kafka-store.js';
-import { LeaderElection, electionClientId } from './leader.js';
+import { LeaderElection, electionClientId, type LeaderInfo } from './leader.js';
 import { EmbeddedRegistry } from './registry.js';
 
 export interface SchemaRegistryService {
@@ -24,6 +24,8 @@ export interface SchemaRegistryService {
   registry: SchemaRegistry;
   /** The embedded registry's URL (its own listener); undefined for an external registry. */
   url?: string;
+  /** The embedded registry's current writer (this replica or another's URL), after any election under way. */
+  leader?: () => Promise<LeaderInfo | undefined>;
   /** Readiness: rejects while the embedded registry cannot read its topic. */
   ready(): Promise<void>;
   close(): Promise<void>;
@@ -62,7 +64,7 @@ export async function startSchemaRegistry(
   const embedded = new EmbeddedRegistry(store);
   // The election starts once the listener's URL (which it announces) is known.
   const elected: { election?: LeaderElection } = {};
-  const leader = async () => (await elected.election?.current(sr.timeoutMs)) ?? undefined;
+  const leader = async (stale?: LeaderInfo) => (await elected.election?.other(stale, sr.timeoutMs)) ?? undefined;
   const app = registryApp({
     registry: embedded,
     ready: started,
@@ -116,9 +118,23 @@ export async function startSchemaRegistry(
 
   /** A registration from this process (the produce path): here on the leader, else forwarded. */
   const register = async (subject: string, schema: SchemaText): Promise<number> => {
-    const current = await leader();
-    if (current?.self === true) return embedded.register(subject, schema);
-    if (current?.url === undefined) throw RegistryErrors.unknownLeader();
+    let current = await leader();
+    for (let attempt = 0; ; attempt++) {
+      if (current?.self === true) return embedded.register(subject, schema);
+      if (current?.url === undefined) throw RegistryErrors.unknownLeader();
+      const answer = await forwardRegistration(current.url, subject, schema);
+      if (answer !== undefined) return answer;
+      // The leader did not answer (it stopped): once, wait for the group to elect another.
+      if (attempt > 0) throw RegistryErrors.forwarding('the registry leader does not answer');
+      current = await leader(current);
+    }
+  };
+  /** The id the leader answered, undefined when it could not be reached. */
+  const forwardRegistration = async (
+    leaderUrl: string,
+    subject: string,
+    schema: SchemaText,
+  ): Promise<number | undefined> => {
     const target = `/subjects/${encodeURIComponent(subject)}/versions`;
     const body = Buffer.from(
       JSON.stringify({
@@ -142,14 +158,14 @@ export async function startSchemaRegistry(
       );
     let res: Response;
     try {
-      res = await fetch(current.url + target, {
+      res = await fetch(leaderUrl + target, {
         method: 'POST',
         headers,
         body: new Uint8Array(body),
         signal: AbortSignal.timeout(sr.timeoutMs),
       });
-    } catch (err) {
-      throw RegistryErrors.forwarding((err as Error).message);
+    } catch {
+      return undefined;
     }
     const answer = (await res.json().catch(() => ({}))) as { id?: number; error_code?: number; message?: string };
     if (res.ok && typeof answer.id === 'number') return answer.id;
@@ -177,6 +193,7 @@ export async function startSchemaRegistry(
   return {
     registry,
     url,
+    leader: () => leader(),
     ready: () => store.ping(),
     close: async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

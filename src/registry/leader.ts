@@ -10,6 +10,13 @@
 import { AssignerProtocol, type Consumer, type Kafka, type PartitionAssigner } from 'kafkajs';
 import type { Logger } from 'pino';
 
+export interface LeaderInfo {
+  /** This replica leads. */
+  self: boolean;
+  /** The leader's registry URL. */
+  url?: string;
+}
+
 const PROTOCOL = 'SchemaRegistryElection';
 const PREFIX = 'schema-registry-';
 
@@ -44,7 +51,7 @@ const assignNothing: PartitionAssigner = () => ({
 
 export class LeaderElection {
   private consumer?: Consumer;
-  private leader?: { self: boolean; url?: string };
+  private leader?: LeaderInfo;
   private waiters: Array<() => void> = [];
 
   constructor(
@@ -88,8 +95,26 @@ export class LeaderElection {
   }
 
   /** The current leader, waiting up to `timeoutMs` for an election; undefined if none by then. */
-  async current(timeoutMs: number): Promise<{ self: boolean; url?: string } | undefined> {
-    if (this.leader !== undefined) return this.leader;
+  current(timeoutMs: number): Promise<LeaderInfo | undefined> {
+    return this.other(undefined, timeoutMs);
+  }
+
+  /**
+   * A leader other than `stale` (one that did not answer): waits up to `timeoutMs` for the group
+   * to elect again (a stopped leader leaves the group; a crashed one is dropped after the session
+   * timeout).
+   */
+  async other(stale: LeaderInfo | undefined, timeoutMs: number): Promise<LeaderInfo | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.leader === undefined || this.leader === stale) {
+      const left = deadline - Date.now();
+      if (left <= 0) return undefined;
+      await this.joined(left);
+    }
+    return this.leader;
+  }
+
+  private async joined(timeoutMs: number): Promise<void> {
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, timeoutMs);
       this.waiters.push(() => {
@@ -97,7 +122,6 @@ export class LeaderElection {
         resolve();
       });
     });
-    return this.leader;
   }
 
   async close(): Promise<void> {
