@@ -3,7 +3,7 @@
 // work on the same broker, in the same run. Prints one table and writes bench-results/latest.json.
 //
 //   npm run bench                      all scenarios, ~10 s each side
-//   npm run bench -- --only=iot,batch  a subset (iot, batch, binary, consume, latency, broker)
+//   npm run bench -- --only=iot,batch  a subset (iot, batch, binary, v3stream, consume, latency, broker)
 //   npm run bench -- --seconds=5       shorter runs
 //   npm run bench -- --workers=2       gateway worker processes (default: WORKERS env or 1)
 //   npm run bench -- --soak=300        add a steady-state soak at 80% of the IoT peak (seconds)
@@ -12,6 +12,8 @@
 // Uses KAFKA_BROKERS when set, else starts the local broker (scripts/local-kafka.mjs).
 // Everything runs on 127.0.0.1 and every load is bounded in time.
 import { execFileSync, spawn } from 'node:child_process';
+import http from 'node:http';
+import { performance } from 'node:perf_hooks';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -60,7 +62,7 @@ const kafka = new Kafka({ brokers: brokers.split(','), clientId: 'bench-native',
 const admin = kafka.admin();
 await admin.connect();
 const topics = {};
-for (const name of ['iot', 'batch', 'binary', 'consume', 'latency']) {
+for (const name of ['iot', 'batch', 'binary', 'v3stream', 'consume', 'latency']) {
   for (const side of ['gw', 'native']) {
     const t = `bench-${name}-${side}-${Date.now().toString(36)}`;
     await createTopicAndWait(admin, { topic: t, numPartitions: 3 });
@@ -125,6 +127,21 @@ if (wanted('binary')) {
     batch: () => values.map((value) => ({ value })),
   });
   results.push(row('3. Binary: 10 × 1 KiB values/request', gw, native, 10));
+}
+
+if (wanted('v3stream')) {
+  // v3 streaming produce: one long-lived chunked request of concatenated records, one report back
+  // per record; the native side sends the same records in batches of 100 from 16 loops (as in 2.).
+  const records = clicks.map((l) => `{"value":{"type":"JSON","data":${l}}}\n`);
+  const gw = await streamGateway(`/v3/clusters/any/topics/${topics['v3stream-gw']}/records`, records);
+  const compacted = clicks.map((l) => Buffer.from(compactJson(l)));
+  const native = await nativeProduce(kafka, {
+    topic: topics['v3stream-native'],
+    concurrency: 16,
+    seconds,
+    batch: (i) => compacted.slice((i * 100) % 1000, ((i * 100) % 1000) + 100).map((value) => ({ value })),
+  });
+  results.push(row('3b. v3 streaming produce: 1 connection, clickstream records', gw, native, 1));
 }
 
 if (wanted('consume')) {
@@ -290,6 +307,71 @@ async function loadGateway(
     cpu_percent: (usage.cpuSeconds / elapsed) * 100,
     peak_rss_mib: usage.peakRssMiB,
     errors: result.non2xx + result.errors,
+  };
+}
+
+/**
+ * One v3 streaming produce request for `seconds` (after a 2 s warm-up stream): records are written
+ * as fast as the gateway reads them (its back-pressure decides), and every report is counted.
+ */
+async function streamGateway(urlPath, records) {
+  const run = async (duration) => {
+    const url = new URL(gateway.url + urlPath);
+    const req = http.request({
+      host: url.hostname,
+      port: url.port,
+      path: url.pathname,
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+    });
+    let ok = 0;
+    let failed = 0;
+    let sent = 0;
+    const started = performance.now();
+    const done = new Promise((resolve, reject) => {
+      req.once('error', reject);
+      req.once('response', (res) => {
+        let rest = '';
+        res.setEncoding('utf8');
+        res.on('data', (text) => {
+          const lines = (rest + text).split('\r\n');
+          rest = lines.pop();
+          for (const line of lines) {
+            if (line === '') continue;
+            if (line.startsWith('{"error_code":200,')) ok++;
+            else failed++;
+          }
+        });
+        res.once('end', () => resolve(performance.now()));
+      });
+    });
+    const chunk = 500;
+    for (let i = 0; performance.now() - started < duration * 1000; i += chunk) {
+      let text = '';
+      for (let j = 0; j < chunk; j++) text += records[(i + j) % records.length];
+      sent += chunk;
+      if (!req.write(text)) await new Promise((r) => req.once('drain', r));
+    }
+    req.end();
+    const ended = await done;
+    return { ok, failed, sent, elapsed: (ended - started) / 1000 };
+  };
+  await run(2);
+  sampleGateway();
+  const r = await run(seconds);
+  const usage = sampleGateway();
+  if (r.failed > 0 || r.ok !== r.sent) console.error(`[bench] v3stream: ${r.failed} failed of ${r.sent} sent`);
+  return {
+    requests: 1,
+    records_per_s: r.ok / r.elapsed,
+    requests_per_s: 1 / r.elapsed,
+    bytes_per_s: 0,
+    p50: 0,
+    p99: 0,
+    p999: 0,
+    cpu_percent: (usage.cpuSeconds / r.elapsed) * 100,
+    peak_rss_mib: usage.peakRssMiB,
+    errors: r.failed,
   };
 }
 
