@@ -241,11 +241,6 @@ function protobufCanRead(reader: ProtoParsed, writer: ProtoParsed): string[] {
       if ((rf.partOf?.name ?? null) !== (wf.partOf?.name ?? null) && wf.partOf !== null && wf.partOf !== undefined)
         problems.push(`${where}: moved out of oneof ${wf.partOf.name}`);
     }
-    for (const wf of wm.fieldsArray) {
-      const rf = rm.fieldsById[wf.id];
-      if (rf === undefined && wf.required)
-        problems.push(`${wm.fullName.slice(1)}.${wf.name} (${wf.id}): required field removed`);
-    }
   }
   const rEnums = new Map(enumsOf(reader.root).map((e) => [e.fullName, e]));
   for (const we of enumsOf(writer.root)) {
