@@ -28,6 +28,7 @@ import { OpenApiValidator } from './policy/validation/openapi.js';
 import { RecordSchemas } from './policy/validation/record-schemas.js';
 import { startSchemaRegistry, type SchemaRegistryService } from './registry/index.js';
 import { SchemaFormats } from './formats/schema-formats.js';
+import { useRegistrySchemas } from './formats/topic-schemas.js';
 
 export interface RunningGateway {
   url: string;
@@ -114,6 +115,8 @@ export async function startGateway(
     peerProof: security.peerProof,
   });
   if (schemaRegistry !== undefined) readiness.add({ name: 'schema-registry', check: () => schemaRegistry.ready() });
+  // Topics whose JSON Schema lives in the registry (valueSchemaFromRegistry): seed, then validate from it.
+  await useRegistrySchemas(config.topics, recordSchemas, schemaRegistry?.registry, logger);
   const consumers = new KafkaConsumerManager(kafka, {
     ...config.consumers,
     maxInstancesPerClient: config.security.limits.maxConsumerInstancesPerClient,

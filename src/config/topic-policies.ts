@@ -16,6 +16,12 @@ export interface TopicRule {
   valueSchema?: JsonSchema;
   keySchema?: JsonSchema;
   /**
+   * `valueSchemaFromRegistry`: the value schema is a JSON Schema in the schema registry, the latest
+   * (or a pinned) version of `subject` (default `<topic>-value`), so it can evolve at run time.
+   * A `valueSchema` file alongside seeds the subject when it has no version yet.
+   */
+  valueSchemaSource?: { subject?: string; version: number | 'latest' };
+  /**
    * Create the topic at start-up when it does not exist; without replicationFactor the cluster's
    * default (default.replication.factor) applies.
    */
@@ -58,6 +64,17 @@ export function loadTopicPolicies(file: string | undefined): TopicPolicies {
     } else throw new ConfigError(`${where}: topics[${i}] needs a "name" or a "pattern"`);
     rule.valueSchema = schemaFrom(o.valueSchema, dir, `${where}: topics[${i}].valueSchema`);
     rule.keySchema = schemaFrom(o.keySchema, dir, `${where}: topics[${i}].keySchema`);
+    rule.valueSchemaSource = registrySource(
+      o.valueSchemaFromRegistry,
+      `${where}: topics[${i}].valueSchemaFromRegistry`,
+    );
+    if (
+      rule.valueSchemaSource?.subject === undefined &&
+      rule.valueSchemaSource !== undefined &&
+      rule.name === undefined
+    ) {
+      throw new ConfigError(`${where}: topics[${i}].valueSchemaFromRegistry needs a "subject" on a pattern rule`);
+    }
     if (o.create !== undefined) {
       const c = (o.create ?? {}) as Record<string, unknown>;
       const partitions = c.partitions ?? 1;
@@ -76,6 +93,23 @@ export function loadTopicPolicies(file: string | undefined): TopicPolicies {
     return rule;
   });
   return { source: file, rules };
+}
+
+/** `latest` (or `true`), a version number, or `{subject, version}`. */
+function registrySource(v: unknown, where: string): TopicRule['valueSchemaSource'] {
+  if (v === undefined || v === null || v === false) return undefined;
+  const o = (typeof v === 'object' ? v : { version: v === true ? 'latest' : v }) as Record<string, unknown>;
+  const version = o.version ?? 'latest';
+  const subject = o.subject;
+  if (version !== 'latest' && (!Number.isInteger(version) || (version as number) < 1)) {
+    throw new ConfigError(`${where}: version must be "latest" or a whole number from 1`);
+  }
+  if (subject !== undefined && (typeof subject !== 'string' || subject === '')) {
+    throw new ConfigError(`${where}: subject must be a non-empty string`);
+  }
+  return subject === undefined
+    ? { version: version as number | 'latest' }
+    : { subject, version: version as number | 'latest' };
 }
 
 function schemaFrom(v: unknown, dir: string, where: string): JsonSchema | undefined {

@@ -88,6 +88,9 @@ export function produceHandlers(deps: ProduceRouteDeps): ProduceHandlers {
         if (typeof r.partition === 'number' && r.partition >= partitions) throw Errors.partitionNotFound();
 
       if (format === 'json' && deps.recordSchemas.has(topic)) {
+        // A value schema from the schema registry is (re)read here; file schemas cost nothing.
+        const reading = deps.recordSchemas.prepare(topic);
+        if (reading !== undefined) await reading;
         const view = lossless ? (plainView(records) as EnvelopeRecord[]) : records;
         const issues = deps.recordSchemas.check(topic, view);
         if (issues.length > 0) throw Errors.recordValidation(issues);
