@@ -146,7 +146,25 @@ describe('v3 authorization', () => {
   });
 });
 
-describe('v3 rate limits', () => {
+describe('v3 rate limits and metrics', () => {
+  it('metrics count v3 requests per route pattern (never per topic) and the records v3 produced', async () => {
+    await v3(limited.url, T(readings));
+    const url = `${limited.url}${T(readings)}/records`;
+    await produceText(
+      url,
+      '{"value":{"type":"STRING","data":"m1"}}{"value":{"type":"STRING","data":"m2"}}',
+      as('device'),
+    );
+    const metrics = await (await fetch(`${limited.url}/metrics`)).text();
+    assert.match(metrics, /route="\/v3\/clusters\/:cluster_id\/topics\/:topic_name",status="200"/);
+    assert.match(metrics, /route="\/v3\/clusters\/:cluster_id\/topics\/:topic_name\/records",status="200"/);
+    assert.ok(!metrics.includes(`route="/v3/clusters/${cluster}`), 'no series per cluster or topic name');
+    const produced = metrics
+      .split('\n')
+      .find((l) => l.startsWith(`gateway_produced_records_total{topic="${readings}"}`));
+    assert.ok(produced !== undefined && Number(produced.split(' ')[1]) >= 2, `records counted: ${produced}`);
+  });
+
   it('v3 reads count against the metadata limit: 429 in the v3 shape with Retry-After', async () => {
     let last;
     for (let i = 0; i < 5; i++) last = await v3(limited.url, `/v3/clusters/${cluster}/brokers`);
