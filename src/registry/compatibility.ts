@@ -59,7 +59,7 @@ export function canRead(reader: ParsedSchema, writer: ParsedSchema): string[] {
     }
   }
   if (reader.type === 'JSON' && writer.type === 'JSON')
-    return jsonCanRead(reader, writer, reader.json, writer.json, '#');
+    return jsonCanRead(reader, writer, reader.json, writer.json, '#', 0);
   if (reader.type === 'PROTOBUF' && writer.type === 'PROTOBUF') return protobufCanRead(reader, writer);
   return ['the schema type changed'];
 }
@@ -70,6 +70,7 @@ export function canRead(reader: ParsedSchema, writer: ParsedSchema): string[] {
 // items, string and number bounds); keywords it does not model are compared for equality.
 
 type Obj = { [key: string]: unknown };
+const MAX_JSON_DEPTH = 64;
 type JsonParsed = Extract<ParsedSchema, { type: 'JSON' }>;
 
 function deref(schema: JsonSchema, ctx: JsonParsed): JsonSchema {
@@ -100,7 +101,10 @@ function jsonCanRead(
   readerIn: JsonSchema,
   writerIn: JsonSchema,
   path: string,
+  depth: number,
 ): string[] {
+  // Recursive schemas ($ref to an ancestor) are compared this deep, no deeper.
+  if (depth > MAX_JSON_DEPTH) return [];
   const reader = deref(readerIn, rctx);
   const writer = deref(writerIn, wctx);
   if (reader === true || (typeof reader === 'object' && Object.keys(reader).length === 0)) return [];
@@ -160,7 +164,8 @@ function jsonCanRead(
           : `${path}/properties/${name}: a new required property`,
       );
   for (const [name, rp] of Object.entries(rProps)) {
-    if (name in wProps) problems.push(...jsonCanRead(rctx, wctx, rp, wProps[name]!, `${path}/properties/${name}`));
+    if (name in wProps)
+      problems.push(...jsonCanRead(rctx, wctx, rp, wProps[name]!, `${path}/properties/${name}`, depth + 1));
   }
   const rAdditional = r.additionalProperties as JsonSchema | undefined;
   const wAdditional = w.additionalProperties as JsonSchema | undefined;
@@ -169,7 +174,7 @@ function jsonCanRead(
     if (rAdditional === false)
       problems.push(`${path}/properties/${name}: removed while additional properties are closed`);
     else if (rAdditional !== undefined && rAdditional !== true)
-      problems.push(...jsonCanRead(rctx, wctx, rAdditional, wProps[name]!, `${path}/properties/${name}`));
+      problems.push(...jsonCanRead(rctx, wctx, rAdditional, wProps[name]!, `${path}/properties/${name}`, depth + 1));
   }
   if (rAdditional === false && wAdditional !== false) problems.push(`${path}: additional properties closed`);
 
@@ -178,7 +183,10 @@ function jsonCanRead(
     // tuple forms are compared for equality below
   } else if (r.items !== undefined && !Array.isArray(r.items)) {
     if (w.items === undefined || Array.isArray(w.items)) problems.push(`${path}/items: item schema added`);
-    else problems.push(...jsonCanRead(rctx, wctx, r.items as JsonSchema, w.items as JsonSchema, `${path}/items`));
+    else
+      problems.push(
+        ...jsonCanRead(rctx, wctx, r.items as JsonSchema, w.items as JsonSchema, `${path}/items`, depth + 1),
+      );
   }
 
   // Composition keywords and the rest: unchanged or incompatible.

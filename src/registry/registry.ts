@@ -298,8 +298,10 @@ export class EmbeddedRegistry implements SchemaRegistry {
     if (typeof input.schema !== 'string' || input.schema === '')
       throw RegistryErrors.invalidSchema('"schema" must be a non-empty string');
     const schemaType = input.schemaType ?? 'AVRO';
-    if (!['AVRO', 'JSON', 'PROTOBUF'].includes(schemaType))
+    if (typeof schemaType !== 'string' || !['AVRO', 'JSON', 'PROTOBUF'].includes(schemaType))
       throw RegistryErrors.invalidSchema(`unknown schemaType ${String(schemaType)}; use AVRO, JSON or PROTOBUF`);
+    if (input.references !== undefined && input.references !== null && !Array.isArray(input.references))
+      throw RegistryErrors.invalidSchema('"references" must be a list');
     const references = (input.references ?? []).map((r) => {
       if (typeof r?.name !== 'string' || typeof r.subject !== 'string' || typeof r.version !== 'number')
         throw RegistryErrors.invalidSchema('each reference needs a name, a subject and a version');

@@ -152,3 +152,11 @@ describe('reading the _schemas record format', () => {
     assert.equal(conflicts.length, 1);
   });
 });
+
+describe('hostile schemas', () => {
+  it('a recursive JSON Schema ($ref to itself) is compared without running away', () => {
+    const tree = { type: 'object', properties: { name: { type: 'string' }, child: { $ref: '#' } } };
+    const tree2 = { ...tree, properties: { ...tree.properties, note: { type: 'string' } } };
+    assert.deepEqual(ok('FULL_TRANSITIVE', 'JSON', tree2, tree), []);
+  });
+});
