@@ -1,0 +1,82 @@
+// The schema formats through an external registry (SCHEMA_REGISTRY_URL): a second gateway uses the
+// first one's embedded registry over HTTP, as it would use Confluent Schema Registry. Records
+// produced through either gateway are read through the other, by the same ids.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { RunningGateway } from '../src/gateway.js';
+import { ConsumerClient } from './support/consumer-client.js';
+import { needsOwnGateway, post, startTestGateway } from './support/gateway.js';
+import { closeAdmin, createTopic, uniqueName } from './support/kafka.js';
+import { avroRecord, startRegistryGateway, type RegistryGateway } from './support/registry.js';
+
+const AVRO = 'application/vnd.kafka.avro.v2+json';
+const PROTOBUF = 'application/vnd.kafka.protobuf.v2+json';
+
+describe('schema formats through an external registry', { skip: needsOwnGateway }, () => {
+  let embedded: RegistryGateway;
+  let external: RunningGateway;
+
+  before(async () => {
+    embedded = await startRegistryGateway();
+    external = await startTestGateway({ SCHEMA_REGISTRY_URL: embedded.url });
+  });
+  after(async () => {
+    await external?.close();
+    await embedded?.gw.close();
+    await closeAdmin();
+  });
+
+  async function readThrough(gatewayUrl: string, topic: string, format: string, accept: string, count: number) {
+    const consumer = await ConsumerClient.create(gatewayUrl, uniqueName('g'), {
+      format,
+      'auto.offset.reset': 'earliest',
+    });
+    try {
+      await consumer.subscribe([topic]);
+      return await consumer.fetchUntil(count, accept);
+    } finally {
+      await consumer.delete();
+    }
+  }
+
+  it('avro produced through the external-registry gateway reads back through the embedded one, and back', async () => {
+    const topic = await createTopic(1);
+    const schema = avroRecord('Ping', [{ name: 'n', type: 'int' }]);
+    const viaExternal = await post(`${external.url}/topics/${topic}`, AVRO, {
+      value_schema: schema,
+      records: [{ value: { n: 1 } }],
+    });
+    assert.equal(viaExternal.status, 200, viaExternal.text);
+    const viaEmbedded = await post(`${embedded.gw.url}/topics/${topic}`, AVRO, {
+      value_schema_id: viaExternal.body.value_schema_id,
+      records: [{ value: { n: 2 } }],
+    });
+    assert.equal(viaEmbedded.status, 200, viaEmbedded.text);
+    for (const url of [embedded.gw.url, external.url]) {
+      const records = await readThrough(url, topic, 'avro', AVRO, 2);
+      assert.deepEqual(
+        records.map((r) => r.value),
+        [{ n: 1 }, { n: 2 }],
+      );
+    }
+  });
+
+  it('protobuf keys and values, and the registry errors keep their meaning through the client', async () => {
+    const topic = await createTopic(1);
+    const res = await post(`${external.url}/topics/${topic}`, PROTOBUF, {
+      key_schema: 'syntax = "proto3"; message K { string id = 1; }',
+      value_schema: 'syntax = "proto3"; message V { int32 level = 1; }',
+      records: [{ key: { id: 'a' }, value: { level: 3 } }],
+    });
+    assert.equal(res.status, 200, res.text);
+    const [record] = await readThrough(embedded.gw.url, topic, 'protobuf', PROTOBUF, 1);
+    assert.deepEqual(record!.key, { id: 'a' });
+    assert.deepEqual(record!.value, { level: 3 });
+    const unknown = await post(`${external.url}/topics/${topic}`, PROTOBUF, {
+      value_schema_id: 987654,
+      records: [{ value: { level: 1 } }],
+    });
+    assert.equal(unknown.status, 422, unknown.text);
+    assert.equal(unknown.body.error_code, 42207);
+  });
+});
