@@ -95,6 +95,10 @@ export interface Config {
     joinTimeoutMs: number;
     /** Period of auto-commit (auto.commit.enable=true) of what clients received. */
     autoCommitIntervalMs: number;
+    /** Streaming consume (src/streaming): keep-alive comment period of an event stream. */
+    streamHeartbeatMs: number;
+    /** Streaming consume: open event streams per caller on one replica (429 beyond). */
+    maxStreamsPerIdentity: number;
   };
   topics: TopicPolicies;
   /** TLS, authentication, authorization, rate limits and overload shedding. */
@@ -196,6 +200,8 @@ export function loadConfig(env: Env = process.env): Config {
       maxFetchBytes: e.int('CONSUMER_MAX_FETCH_BYTES', 64 * 1024 * 1024, { min: 1024, max: 1024 * 1024 * 1024 }),
       joinTimeoutMs: e.int('CONSUMER_JOIN_TIMEOUT_MS', 30_000, { min: 0, max: 300_000 }),
       autoCommitIntervalMs: e.int('CONSUMER_AUTO_COMMIT_INTERVAL_MS', 5_000, { min: 100, max: 3_600_000 }),
+      streamHeartbeatMs: e.int('STREAM_HEARTBEAT_MS', 15_000, { min: 100, max: 300_000 }),
+      maxStreamsPerIdentity: e.int('STREAM_MAX_PER_IDENTITY', 10, { min: 1, max: 100_000 }),
     },
     topics: loadTopicPolicies(e.optionalString('TOPICS_CONFIG')),
     security: loadSecurityConfig(e),

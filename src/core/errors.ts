@@ -107,6 +107,13 @@ export const Errors = {
   recordNotDeserializable: (message: string) => new GatewayError(40801, message),
   tooManyRequests: (message: string, retryAfterSeconds: number) =>
     new GatewayError(429, message, { retryAfterSeconds: Math.max(1, Math.ceil(retryAfterSeconds)) }),
+  /** Streaming consume (src/streaming): the caller has STREAM_MAX_PER_IDENTITY event streams open here. */
+  tooManyStreams: (limit: number) =>
+    new GatewayError(
+      429,
+      `Too many open event streams: at most ${limit} per caller on this gateway (STREAM_MAX_PER_IDENTITY); close one first.`,
+      { retryAfterSeconds: 5 },
+    ),
   /** 50301: the gateway sheds load (in-flight cap) or cannot meter it (Redis away). HTTP 503. */
   overloaded: (message = 'The gateway is overloaded; retry later.', retryAfterSeconds = 1) =>
     new GatewayError(50301, message, { retryAfterSeconds }),

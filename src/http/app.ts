@@ -40,6 +40,7 @@ import { produceHandlers } from './routes/produce.js';
 import type { SchemaFormats } from '../formats/schema-formats.js';
 import { withFastLane, type FastLane } from './fast-lane.js';
 import { securityHeaders } from './security-headers.js';
+import { RecordStreams, STREAM_BATCH_BYTES } from '../streaming/record-stream.js';
 import { V3_STREAMING_OPERATION, v3Handlers } from '../v3/routes.js';
 
 export interface AppDeps {
@@ -165,6 +166,12 @@ export function createApp(deps: AppDeps): GatewayApp {
     authorizeTopics: authz?.authorizeTopics,
     canConsume: authz?.canConsume,
     schemaFormats: deps.schemaFormats,
+    streams: new RecordStreams({
+      heartbeatMs: c.streamHeartbeatMs,
+      maxPerIdentity: c.maxStreamsPerIdentity,
+      batchBytes: STREAM_BATCH_BYTES,
+      logger,
+    }),
   });
   // Every operation of openapi.yaml, mounted by operationId. A request for an instance another
   // replica owns is relayed to it first (after this replica's auth).

@@ -33,6 +33,8 @@ const PASSED_ON = [
   'x-request-id',
   'traceparent',
   'tracestate',
+  // Where a streaming consume resumes (src/streaming): the owner seeks to it.
+  'last-event-id',
 ];
 /** Answer headers relayed back to the caller. */
 const RELAYED = [
@@ -44,6 +46,9 @@ const RELAYED = [
   'ratelimit',
   'ratelimit-policy',
   'vary',
+  // A streamed answer (text/event-stream): no caching, and no buffering by a proxy in front.
+  'cache-control',
+  'x-accel-buffering',
 ];
 
 /** Peers from PEER_URLS (node id → base URL). */
@@ -123,6 +128,8 @@ interface Relayed {
   status: number;
   headers: http.IncomingHttpHeaders;
   body: Buffer;
+  /** An event stream (src/streaming): piped to the caller as it comes, never buffered. */
+  stream?: http.IncomingMessage;
 }
 
 /** True when a peer's answer was relayed; false when no peer holds the instance. */
@@ -151,6 +158,18 @@ async function forward(
     }
     // Which replica answered, by node id (never its address).
     res.setHeader(FORWARDED_BY, peer.nodeId);
+    if (answer.stream !== undefined) {
+      const stream = answer.stream;
+      res.flushHeaders();
+      // The owner went away mid-stream: end the caller's stream (an EventSource reconnects).
+      stream.on('error', () => undefined);
+      stream.once('close', () => {
+        if (!res.writableEnded) res.end();
+      });
+      stream.pipe(res);
+      await new Promise<void>((resolve) => res.once('close', resolve));
+      return true;
+    }
     res.end(answer.body);
     return true;
   }
@@ -197,6 +216,13 @@ function send(req: Request, target: string, peer: Peer, options: ForwardingOptio
       url,
       { method: req.method, headers, timeout: options.timeoutMs, agent: secure ? agents.https : agents.http },
       (answer) => {
+        if (answer.statusCode === 200 && isEventStream(answer.headers['content-type'])) {
+          // Each event reaches the caller as the owner writes it; the owner sees the caller's
+          // pace through the pipe's backpressure, and the caller's leaving closes it (below).
+          answer.socket.setTimeout(0);
+          resolve({ status: 200, headers: answer.headers, body: Buffer.alloc(0), stream: answer });
+          return;
+        }
         const chunks: Buffer[] = [];
         answer.on('data', (c: Buffer) => chunks.push(c));
         answer.on('end', () =>
@@ -214,6 +240,10 @@ function send(req: Request, target: string, peer: Peer, options: ForwardingOptio
     out.on('error', reject);
     out.end(body);
   });
+}
+
+function isEventStream(contentType: string | undefined): boolean {
+  return contentType?.split(';')[0]?.trim().toLowerCase() === 'text/event-stream';
 }
 
 function isInstanceNotFound(body: Buffer): boolean {

@@ -30,7 +30,12 @@ export interface StageProxy {
  * nginx on 127.0.0.1 over TLS: `location /prod/` → the gateway at `upstream` (its `/`), with
  * X-Forwarded-Proto/-Host/-Port/-Prefix set the way AWS/Kong/Traefik-style stages do.
  */
-export async function startStageProxy(upstream: string, prefix = '/prod'): Promise<StageProxy> {
+export async function startStageProxy(
+  upstream: string,
+  prefix = '/prod',
+  /** proxy_buffering on: nginx's default, which the README recipe turns off (streams must pass either way). */
+  options: { proxyBuffering?: boolean } = {},
+): Promise<StageProxy> {
   const tmp = tempDir('krg-nginx-');
   const read = generateCerts(path.join(tmp.dir, 'certs'));
   const port = await freePort();
@@ -71,7 +76,7 @@ http {
       proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
       proxy_set_header Forwarded "";
       proxy_read_timeout 310s;
-      proxy_buffering off;
+      proxy_buffering ${options.proxyBuffering === true ? 'on' : 'off'};
     }
   }
 }

@@ -21,6 +21,7 @@ import { V2, checkControlContentType, consumerOffers, negotiateFetch } from '../
 import type { OperationHandlers } from '../contract-router.js';
 import type { Operation } from '../operation.js';
 import type { SchemaFormats } from '../../formats/schema-formats.js';
+import { RecordStreams } from '../../streaming/record-stream.js';
 
 export interface ConsumerRouteDeps {
   operation: Operation;
@@ -52,6 +53,8 @@ export interface ConsumerRouteDeps {
   canConsume?: (req: Request, topic: string) => boolean;
   /** Decodes avro, jsonschema and protobuf records (src/formats); without it those formats are refused at create. */
   schemaFormats?: SchemaFormats;
+  /** Streaming consume (src/streaming): `Accept: text/event-stream` on a records fetch. */
+  streams?: RecordStreams;
 }
 
 type Partitions = { partitions: TopicPartition[] };
@@ -226,6 +229,29 @@ export function consumerHandlers(deps: ConsumerRouteDeps): OperationHandlers {
 
   handlers.fetchRecords = op({ id: 'fetchRecords', offers, deferAccept: true }, async ({ req, res, params, query }) => {
     const instance = instanceOf(req, params);
+    if (deps.streams !== undefined && RecordStreams.wanted(req.headers.accept)) {
+      const maxBytes = query.max_bytes as number | undefined;
+      await deps.streams.serve({
+        req,
+        res,
+        instance,
+        caller: clientKey(req, req.res!),
+        maxBytes: maxBytes !== undefined && maxBytes > 0 ? Math.min(maxBytes, deps.limits.maxFetchBytes) : undefined,
+        keepAlive: () => instanceOf(req, params),
+        // The v2 fetch's renderer, one record at a time: each record is one event.
+        render: async (records) => {
+          const fields = await fieldRenderer(instance.format, records, deps.schemaFormats);
+          const texts: string[] = [];
+          for (const r of records) {
+            const one = renderRecords([r], fields, !strict);
+            if (one.count === 0) return { texts, failure: one.failure };
+            texts.push(one.text.slice(1, -1));
+          }
+          return { texts };
+        },
+      });
+      return {};
+    }
     const { type, matches } = negotiateFetch(req.headers.accept, instance.format, strict);
     res.locals.responseType = type;
     if (!matches) throw Errors.consumerFormatMismatch();

@@ -1,0 +1,307 @@
+/**
+ * Streaming consume: `GET …/instances/{instance}/records` with `Accept: text/event-stream` keeps
+ * the response open and sends every record as a Server-Sent Event, as it arrives.
+ *
+ * - `data:` is the record exactly as the v2 fetch renders it for the instance's format (the route
+ *   hands in its renderer); `id:` is the positions received so far (event-id.ts), so an
+ *   `EventSource` that reconnects with `Last-Event-ID` resumes right after the last event it got,
+ *   on any replica (the request is forwarded to the instance's owner like any other).
+ * - Delivery is counted as the v2 fetch counts it: a batch's records are `delivered` only once
+ *   the batch was written to the socket (the write's callback), so auto-commit and commit-all never
+ *   pass what was written. One batch is in flight at a time: a slow reader stops the fetching,
+ *   the instance's read-ahead fills and its partitions pause; memory stays at one batch.
+ * - Comments (`: keep-alive`) every STREAM_HEARTBEAT_MS keep proxies from closing idle streams.
+ * - At most STREAM_MAX_PER_IDENTITY open streams per caller (429 beyond); a new stream on an
+ *   instance replaces the one already open on it (the client reconnected).
+ * - A failure before the first byte is an ordinary HTTP error (an `EventSource` then gives up
+ *   instead of reconnecting in a loop); after it, one `event: failure` with the error's JSON and
+ *   the stream ends.
+ */
+import type { Request, Response } from 'express';
+import { Errors, GatewayError } from '../core/errors.js';
+import type { ConsumedRecord, ConsumerInstance, FetchResult, PartitionOffset } from '../core/ports.js';
+import { parseAccept } from '../http/negotiation.js';
+import { decodePositions, encodePositions, positionList, type Positions } from './event-id.js';
+
+export const EVENT_STREAM = 'text/event-stream';
+
+export interface StreamSettings {
+  /** Period of keep-alive comments (STREAM_HEARTBEAT_MS). */
+  heartbeatMs: number;
+  /** Open streams per caller on this replica (STREAM_MAX_PER_IDENTITY). */
+  maxPerIdentity: number;
+  /** Raw key+value bytes of one batch written at a time (also capped by the request's max_bytes). */
+  batchBytes: number;
+  /** How long a resume waits for the instance's partitions after a rebalance. */
+  assignmentWaitMs?: number;
+  /** Reconnection delay suggested to the client (`retry:`). */
+  retryMs?: number;
+  logger?: { warn: (fields: object, message: string) => void };
+}
+
+/** One record's rendering: its JSON text, or why it cannot be rendered (40801), ending the batch there. */
+export interface RenderedBatch {
+  texts: string[];
+  failure?: GatewayError;
+}
+
+export interface StreamRequest {
+  req: Request;
+  res: Response;
+  instance: ConsumerInstance;
+  /** Whom the per-caller limit counts (the principal, or an anonymous caller's address). */
+  caller: string;
+  /** max_bytes of the request (already capped); undefined = the stream's batch size. */
+  maxBytes?: number;
+  /** The v2 fetch's renderer for this instance: one text per record, in order. */
+  render: (records: ConsumedRecord[]) => Promise<RenderedBatch>;
+  /** Refreshes the instance's idle timer; throws (40403) when the instance is gone. */
+  keepAlive: () => void;
+}
+
+interface OpenStream {
+  stop(): Promise<void>;
+}
+
+/** What a stream on an instance started from: where each partition's first event was read. */
+interface Lineage {
+  origins: Map<string, PartitionOffset>;
+  open?: OpenStream;
+}
+
+const key = (topic: string, partition: number) => `${partition}:${topic}`;
+
+export class RecordStreams {
+  private readonly perCaller = new Map<string, number>();
+  private readonly lineages = new WeakMap<ConsumerInstance, Lineage>();
+  private total = 0;
+
+  constructor(private readonly settings: StreamSettings) {}
+
+  /** Open streams on this replica. */
+  get open(): number {
+    return this.total;
+  }
+
+  /** Whether the client asked for an event stream (a `text/event-stream` range with q > 0). */
+  static wanted(accept: string | undefined): boolean {
+    return parseAccept(accept).some((m) => m.essence === EVENT_STREAM && m.q > 0);
+  }
+
+  /** Serves one stream until the client leaves, the instance goes, or a failure ends it. */
+  async serve(s: StreamRequest): Promise<void> {
+    const lastEventId = s.req.headers['last-event-id'];
+    const resumeFrom = typeof lastEventId === 'string' ? decodePositions(lastEventId.trim()) : undefined;
+
+    let lineage = this.lineages.get(s.instance);
+    if (lineage === undefined) this.lineages.set(s.instance, (lineage = { origins: new Map() }));
+    // A reconnect replaces the stream still open on the instance (its write may hang on a dead
+    // socket); it is stopped and settled first, so its rewind cannot undo the resume's seek.
+    await lineage.open?.stop();
+
+    const count = this.perCaller.get(s.caller) ?? 0;
+    if (count >= this.settings.maxPerIdentity) throw Errors.tooManyStreams(this.settings.maxPerIdentity);
+    this.perCaller.set(s.caller, count + 1);
+    this.total++;
+    try {
+      if (resumeFrom === undefined) lineage.origins = new Map();
+      else await this.resume(s.instance, lineage, resumeFrom);
+      await this.run(s, lineage, resumeFrom ?? new Map());
+    } finally {
+      this.total--;
+      const left = (this.perCaller.get(s.caller) ?? 1) - 1;
+      if (left <= 0) this.perCaller.delete(s.caller);
+      else this.perCaller.set(s.caller, left);
+    }
+  }
+
+  /**
+   * Seeks the instance to where the client is: the event id's positions, and for partitions the
+   * client had no event of yet, where this stream lineage first read them (their events after the
+   * id's event were lost with the connection).
+   */
+  private async resume(instance: ConsumerInstance, lineage: Lineage, positions: Positions): Promise<void> {
+    const wanted = new Map<string, PartitionOffset>();
+    for (const o of lineage.origins.values()) wanted.set(key(o.topic, o.partition), o);
+    for (const o of positionList(positions)) wanted.set(key(o.topic, o.partition), o);
+    if (wanted.size === 0) return;
+    // A subscribed instance that is (re)joining its group has no partitions for a moment.
+    const deadline = Date.now() + (this.settings.assignmentWaitMs ?? 10_000);
+    let assigned = instance.assignment();
+    while (assigned.length === 0 && Date.now() < deadline) {
+      await delay(50);
+      assigned = instance.assignment();
+    }
+    // Partitions another member owns now are that member's: its reader resumes from the group's commits.
+    const mine = new Set(assigned.map((p) => key(p.topic, p.partition)));
+    const seeks = [...wanted.entries()].filter(([k]) => mine.has(k)).map(([, o]) => o);
+    if (seeks.length > 0) await instance.seek(seeks);
+  }
+
+  private async run(s: StreamRequest, lineage: Lineage, positions: Positions): Promise<void> {
+    const { res, instance } = s;
+    const abort = new AbortController();
+    let finished!: () => void;
+    const done = new Promise<void>((resolve) => (finished = resolve));
+    const open: OpenStream = {
+      stop: async () => {
+        abort.abort();
+        if (!res.writableEnded) res.destroy();
+        await done;
+      },
+    };
+    lineage.open = open;
+    const closed = () => abort.abort();
+    res.once('close', closed);
+    let heartbeat: NodeJS.Timeout | undefined;
+    // The first fetch takes what is ready (after the group join) so the stream opens at once;
+    // an error there is still an HTTP answer.
+    let wait = 0;
+    const maxBytes = Math.max(1, Math.min(s.maxBytes ?? Infinity, this.settings.batchBytes));
+    try {
+      for (;;) {
+        if (abort.signal.aborted) return;
+        const started = Date.now();
+        const waited = wait;
+        wait = this.settings.heartbeatMs;
+        let result: FetchResult;
+        try {
+          result = await instance.fetch({ timeoutMs: waited, maxBytes, signal: abort.signal });
+        } catch (err) {
+          throw this.stillThere(s, err);
+        }
+        const { records } = result;
+        if (records.length === 0) {
+          result.delivered(0);
+          if (!res.headersSent) this.begin(res);
+          heartbeat ??= this.heartbeat(s, abort);
+          // A closing instance answers at once: do not spin on it.
+          if (waited > 0 && Date.now() - started < 5 && !abort.signal.aborted) await delay(50);
+          continue;
+        }
+        let batch: RenderedBatch;
+        try {
+          batch = await s.render(records);
+        } catch (err) {
+          result.delivered(0);
+          throw err;
+        }
+        const n = batch.texts.length;
+        if (n === 0) {
+          result.delivered(0);
+          throw batch.failure ?? Errors.internal();
+        }
+        if (!res.headersSent) this.begin(res);
+        heartbeat ??= this.heartbeat(s, abort);
+        const chunk = this.events(records, batch.texts, positions, lineage);
+        const written = await write(res, chunk);
+        // Only what reached the socket counts as received; the rest is read again.
+        result.delivered(written ? n : 0);
+        if (!written) return;
+        if (batch.failure !== undefined) throw batch.failure;
+      }
+    } catch (err) {
+      if (!res.headersSent) throw err;
+      if (!abort.signal.aborted) this.fail(res, err);
+    } finally {
+      clearInterval(heartbeat);
+      res.off('close', closed);
+      if (lineage.open === open) lineage.open = undefined;
+      if (res.headersSent && !res.writableEnded) res.end();
+      finished();
+    }
+  }
+
+  /** The error to report for a failed fetch: 40403 when the instance itself was deleted meanwhile. */
+  private stillThere(s: StreamRequest, err: unknown): unknown {
+    try {
+      s.keepAlive();
+    } catch (gone) {
+      return gone;
+    }
+    return err;
+  }
+
+  private begin(res: Response): void {
+    res.writeHead(200, {
+      'Content-Type': EVENT_STREAM,
+      'Cache-Control': 'no-cache, no-transform',
+      // nginx: pass events on at once even where proxy_buffering is on.
+      'X-Accel-Buffering': 'no',
+    });
+    res.write(`retry: ${this.settings.retryMs ?? 1000}\n\n`);
+  }
+
+  private heartbeat(s: StreamRequest, abort: AbortController): NodeJS.Timeout {
+    const timer = setInterval(() => {
+      try {
+        s.keepAlive();
+      } catch (err) {
+        this.fail(s.res, err);
+        abort.abort();
+        s.res.end();
+        return;
+      }
+      // A reader that does not keep up needs no comments: the socket is busy already.
+      if (!s.res.writableNeedDrain) s.res.write(': keep-alive\n\n');
+    }, this.settings.heartbeatMs);
+    timer.unref();
+    return timer;
+  }
+
+  private events(records: ConsumedRecord[], texts: string[], positions: Positions, lineage: Lineage): string {
+    let out = '';
+    for (let i = 0; i < texts.length; i++) {
+      const r = records[i]!;
+      let partitions = positions.get(r.topic);
+      if (partitions === undefined) positions.set(r.topic, (partitions = new Map()));
+      const k = key(r.topic, r.partition);
+      if (!lineage.origins.has(k) && !partitions.has(r.partition)) {
+        lineage.origins.set(k, { topic: r.topic, partition: r.partition, offset: r.offset });
+      }
+      partitions.set(r.partition, r.offset + 1);
+      out += `id: ${encodePositions(positions)}\ndata: ${oneLine(texts[i]!)}\n\n`;
+    }
+    return out;
+  }
+
+  private fail(res: Response, err: unknown): void {
+    if (res.writableEnded || res.destroyed) return;
+    const e = err instanceof GatewayError ? err : undefined;
+    if (e === undefined) this.settings.logger?.warn({ err }, 'event stream failed');
+    const body = e === undefined ? { error_code: 500, message: 'Internal Server Error' } : errorBody(e);
+    res.write(`event: failure\ndata: ${JSON.stringify(body)}\n\n`);
+  }
+}
+
+function errorBody(e: GatewayError): Record<string, unknown> {
+  const body: Record<string, unknown> = { error_code: e.errorCode, message: e.message };
+  if (e.details.validationErrors !== undefined) body.validation_errors = e.details.validationErrors;
+  return body;
+}
+
+/** An event's data is one line per `data:` field; rendered JSON is compact, but stay correct if not. */
+function oneLine(text: string): string {
+  if (text.indexOf('\n') < 0 && text.indexOf('\r') < 0) return text;
+  return text.replace(/\r\n|\r|\n/g, '\ndata: ');
+}
+
+/** Resolves true once `chunk` was handed to the socket, false when the connection went first. */
+function write(res: Response, chunk: string): Promise<boolean> {
+  if (res.destroyed || res.writableEnded) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const gone = () => resolve(false);
+    res.once('close', gone);
+    res.write(chunk, (err) => {
+      res.off('close', gone);
+      resolve(err === undefined || err === null);
+    });
+  });
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/** Raw bytes of one batch of events: small enough that a stalled reader holds little, large enough to stream fast. */
+export const STREAM_BATCH_BYTES = 1024 * 1024;
