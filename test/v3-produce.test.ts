@@ -163,6 +163,13 @@ describe('v3 produce', () => {
     assert.match(reports[1]!.message as string, /^Bad Request: Error processing JSON/);
     assert.equal(await recordCount(topic), 1);
 
+    // When nothing could be read at all, a plain 400 (nothing produced, no stream).
+    for (const body of ['[{"value":{"type":"STRING","data":"x"}}]', '{"value":{"type":"STRING"']) {
+      const whole = await send(gw.url, recordsPath(topic), { body });
+      assert.equal(whole.status, 400, body);
+      assert.match(JSON.parse(whole.text).message, /^Bad Request: Error processing JSON/);
+    }
+
     const cut = await send(gw.url, recordsPath(topic), { body: '{"value":{"type":"STRING","data":"b"}}{"value":' });
     assert.deepEqual(
       reportsOf(cut.text).map((r) => r.error_code),

@@ -272,8 +272,9 @@ export function v3AdminHandlers(deps: V3AdminDeps): Record<string, V3Handler> {
           partitions: b.partitions_count as number | undefined,
           replicationFactor: b.replication_factor as number | undefined,
           configs: ((b.configs as Array<{ name: string; value: string | null }> | undefined) ?? [])
-            .filter((c) => c.value !== null)
-            .map((c) => ({ name: c.name, value: c.value as string })),
+            // A setting without a value (absent or null) is the default: nothing to send.
+            .filter((c): c is { name: string; value: string } => typeof c.value === 'string')
+            .map((c) => ({ name: c.name, value: c.value })),
         },
         validateOnly,
       );

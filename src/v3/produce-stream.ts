@@ -241,6 +241,13 @@ export function v3ProduceHandler(deps: V3ProduceDeps): (ctx: OperationContext) =
         }
         submit(batch);
         if (framing !== undefined) {
+          if (!started) {
+            // Nothing read yet: a plain 400 instead of a stream holding only the error.
+            clearTimeout(lifetime);
+            stopReading();
+            reject(Errors.badRequest(`Bad Request: ${framing.message}`));
+            return;
+          }
           start();
           const slot: Slot = {};
           queue.push(slot);
@@ -253,6 +260,11 @@ export function v3ProduceHandler(deps: V3ProduceDeps): (ctx: OperationContext) =
         if (inputDone) return;
         inputDone = true;
         if (splitter.midObject) {
+          if (!started) {
+            clearTimeout(lifetime);
+            reject(Errors.badRequest('Bad Request: Error processing JSON: the body ended inside a record.'));
+            return;
+          }
           start();
           const slot: Slot = {};
           queue.push(slot);

@@ -190,6 +190,26 @@ export class KafkaAdmin implements AdminService {
         ],
       }),
     );
+    if (!validateOnly) await this.untilVisible(name, changes);
+  }
+
+  /**
+   * The controller accepted the change; brokers apply it a moment later. Answering only once a
+   * read shows it means a client's next read (or next change, which starts from a read) sees it.
+   * At most 5 s: Kafka may store a value in another spelling than sent (the change is made anyway).
+   */
+  private async untilVisible(name: string, changes: ConfigChange[]): Promise<void> {
+    const deadline = Date.now() + 5_000;
+    for (;;) {
+      const now = new Map((await this.topicConfigs(name)).map((c) => [c.name, c]));
+      const applied = changes.every((change) => {
+        const c = now.get(change.name);
+        if (change.operation === 'DELETE') return c?.source !== 'DYNAMIC_TOPIC_CONFIG';
+        return c?.source === 'DYNAMIC_TOPIC_CONFIG' && (c.isSensitive || c.value === (change.value ?? ''));
+      });
+      if (applied || Date.now() > deadline) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
 
   async listGroups(): Promise<GroupSummary[]> {
