@@ -1,0 +1,120 @@
+// The rule a stream must keep, checked without a broker: records count as received only once the
+// socket took their events (the write's callback), never when they were merely fetched or queued.
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import { describe, it } from 'node:test';
+import type { Request, Response } from 'express';
+import type { ConsumedRecord, ConsumerInstance, FetchOptions, FetchResult } from '../../src/core/ports.js';
+import { RecordStreams } from '../../src/streaming/record-stream.js';
+
+/** A response whose socket takes writes only when the test says so. */
+class SlowSocketResponse extends EventEmitter {
+  headersSent = false;
+  writableEnded = false;
+  destroyed = false;
+  writableNeedDrain = false;
+  text = '';
+  private pending: Array<(err?: Error | null) => void> = [];
+  writeHead(): this {
+    this.headersSent = true;
+    return this;
+  }
+  write(chunk: string, cb?: (err?: Error | null) => void): boolean {
+    this.text += chunk;
+    if (cb !== undefined) this.pending.push(cb);
+    return false;
+  }
+  /** The kernel took everything written so far. */
+  flush(): void {
+    const cbs = this.pending;
+    this.pending = [];
+    for (const cb of cbs) cb();
+  }
+  end(): this {
+    this.writableEnded = true;
+    this.emit('close');
+    return this;
+  }
+  destroy(): this {
+    this.destroyed = true;
+    const cbs = this.pending;
+    this.pending = [];
+    for (const cb of cbs) cb(new Error('socket destroyed'));
+    this.emit('close');
+    return this;
+  }
+}
+
+const record = (offset: number): ConsumedRecord => ({
+  topic: 't',
+  partition: 0,
+  offset,
+  key: null,
+  value: Buffer.from(String(offset)),
+  timestamp: 0,
+  headers: [],
+});
+
+/** An instance with one batch of three records, then nothing; it records every settlement. */
+function instanceWithOneBatch(settled: number[]): ConsumerInstance {
+  let given = false;
+  return {
+    group: 'g',
+    name: 'i',
+    format: 'binary',
+    assignment: () => [{ topic: 't', partition: 0 }],
+    fetch: async ({ signal, timeoutMs }: FetchOptions): Promise<FetchResult> => {
+      if (!given) {
+        given = true;
+        return { records: [record(0), record(1), record(2)], delivered: (n) => settled.push(n) };
+      }
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, timeoutMs);
+        signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+      });
+      return { records: [], delivered: () => undefined };
+    },
+  } as unknown as ConsumerInstance;
+}
+
+function serve(res: SlowSocketResponse, instance: ConsumerInstance): Promise<void> {
+  const streams = new RecordStreams({ heartbeatMs: 60_000, maxPerIdentity: 5, batchBytes: 1_000_000 });
+  return streams.serve({
+    req: { headers: {} } as Request,
+    res: res as unknown as Response,
+    instance,
+    caller: 'c',
+    keepAlive: () => undefined,
+    render: async (records) => ({ texts: records.map((r) => JSON.stringify({ offset: r.offset })) }),
+  });
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe('streaming delivery', () => {
+  it('counts a batch as received only when the socket took it', async () => {
+    const settled: number[] = [];
+    const res = new SlowSocketResponse();
+    const done = serve(res, instanceWithOneBatch(settled));
+    await tick();
+    await tick();
+    assert.match(res.text, /data: \{"offset":2\}/, 'the events were written');
+    assert.deepEqual(settled, [], 'written but not taken by the socket: nothing received yet');
+    res.flush();
+    await tick();
+    assert.deepEqual(settled, [3]);
+    res.destroy();
+    await done;
+  });
+
+  it('counts nothing when the connection goes before the socket took the batch', async () => {
+    const settled: number[] = [];
+    const res = new SlowSocketResponse();
+    const done = serve(res, instanceWithOneBatch(settled));
+    await tick();
+    await tick();
+    res.destroy();
+    await done;
+    assert.deepEqual(settled, [0], 'the records will be read again');
+  });
+});
