@@ -108,12 +108,17 @@ describe('schema registry storage and replicas', () => {
     const b = await start({ topic: a.topic, group: a.group });
     const first = await sr(b.url).post('/subjects/f-value/versions', { schema: schemaNo(1) });
     assert.equal(first.status, 200, first.text);
+    // Forwarded to the leader, yet readable here as soon as it is answered (read-your-writes).
+    assert.equal((await sr(b.url).get('/subjects/f-value/versions/latest')).body.id, first.body.id);
+    const port = b.gw.schemaRegistry!.registry;
+    const viaPort = await port.register('f3-value', { schemaType: 'AVRO', schema: schemaNo(3), references: [] });
+    assert.equal((await port.version('f3-value', 'latest')).id, viaPort);
     assert.equal((await a.gw.schemaRegistry!.leader!())?.self, true, 'the first to join leads');
     assert.deepEqual(await b.gw.schemaRegistry!.leader!(), { self: false, url: a.url });
     await a.gw.close(); // it leaves the group on close
     const next = await sr(b.url).post('/subjects/f2-value/versions', { schema: schemaNo(2) });
     assert.equal(next.status, 200, next.text);
-    assert.equal(next.body.id, first.body.id + 1);
+    assert.equal(next.body.id, viaPort + 1);
     assert.equal((await b.gw.schemaRegistry!.leader!())?.self, true);
   });
 

@@ -40,6 +40,8 @@ export interface RegistryHttpOptions {
   registry: EmbeddedRegistry;
   /** Resolves once the whole topic has been read: requests wait for it (the listener opens first). */
   ready: Promise<void>;
+  /** Resolves once everything in the topic now has been read here (read-your-writes after a forward). */
+  caughtUp: () => Promise<void>;
   /** The leader other than `stale` (undefined: the current one), waiting for an election. */
   leader: (stale?: LeaderInfo) => Promise<LeaderInfo | undefined>;
   auth: SecurityConfig['auth'];
@@ -141,7 +143,7 @@ export function registryApp(o: RegistryHttpOptions): express.Express {
         if (leader?.self === true) return h(req, res);
         if (leader?.url === undefined || req.headers[FORWARDED] !== undefined) throw RegistryErrors.unknownLeader();
         try {
-          return await forward(req, res, leader.url);
+          return await forward(req, res, leader.url, () => o.caughtUp());
         } catch (err) {
           if (attempt > 0 || !(err instanceof Unreachable)) throw err;
           leader = await o.leader(leader);
@@ -149,7 +151,7 @@ export function registryApp(o: RegistryHttpOptions): express.Express {
       }
     };
 
-  const forward = async (req: Request, res: Response, leaderUrl: string) => {
+  const forward = async (req: Request, res: Response, leaderUrl: string, beforeAnswer: () => Promise<void>) => {
     const body = Buffer.isBuffer(req.body) && req.body.length > 0 ? (req.body as Buffer) : undefined;
     const headers: Record<string, string> = { [FORWARDED]: o.nodeId, accept: SR_MEDIA_TYPE };
     if (body !== undefined) headers['content-type'] = SR_MEDIA_TYPE;
@@ -184,6 +186,8 @@ export function registryApp(o: RegistryHttpOptions): express.Express {
       throw new Unreachable((err as Error).message);
     }
     const text = await answer.text();
+    // What the leader wrote is served by this replica too before its client hears of it.
+    if (answer.ok) await beforeAnswer();
     res.status(answer.status);
     res.setHeader('Content-Type', answer.headers.get('content-type') ?? SR_MEDIA_TYPE);
     res.end(text);
@@ -221,6 +225,9 @@ export function registryApp(o: RegistryHttpOptions): express.Express {
       const subject = req.params.subject as string;
       check(req, 'produce', subject);
       const schema = input(req);
+      // Already registered here: the answer needs no write, so no trip to the leader.
+      const known = flag(req, 'normalize') ? undefined : registry.knownId(subject, schema);
+      if (known !== undefined) return send(res, { id: known });
       return onLeader(async () =>
         send(res, { id: await registry.registerInput(subject, schema, flag(req, 'normalize')) }),
       )(req, res);

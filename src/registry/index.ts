@@ -68,6 +68,7 @@ export async function startSchemaRegistry(
   const app = registryApp({
     registry: embedded,
     ready: started,
+    caughtUp: () => store.caughtUp(),
     leader,
     auth: config.security.auth,
     authorizer: deps.authorizer,
@@ -118,12 +119,18 @@ export async function startSchemaRegistry(
 
   /** A registration from this process (the produce path): here on the leader, else forwarded. */
   const register = async (subject: string, schema: SchemaText): Promise<number> => {
+    const known = embedded.knownId(subject, schema);
+    if (known !== undefined) return known;
     let current = await leader();
     for (let attempt = 0; ; attempt++) {
       if (current?.self === true) return embedded.register(subject, schema);
       if (current?.url === undefined) throw RegistryErrors.unknownLeader();
       const answer = await forwardRegistration(current.url, subject, schema);
-      if (answer !== undefined) return answer;
+      if (answer !== undefined) {
+        // Read-your-writes: what the leader wrote is served here before the caller goes on.
+        await store.caughtUp();
+        return answer;
+      }
       // The leader did not answer (it stopped): once, wait for the group to elect another.
       if (attempt > 0) throw RegistryErrors.forwarding('the registry leader does not answer');
       current = await leader(current);

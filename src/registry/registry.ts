@@ -178,10 +178,9 @@ export class EmbeddedRegistry implements SchemaRegistry {
     return this.serialized(async () => {
       const text = this.prepare(input, normalize);
       const parsed = this.parse(text);
-      const key = contentKey(text);
+      const existing = this.registeredId(subject, text);
+      if (existing !== undefined) return existing;
       const versions = this.state.subjects.get(subject);
-      for (const [, e] of versions ?? [])
-        if (!e.deleted && contentKey(this.state.schemas.get(e.id)!) === key) return e.id;
       const live = this.state.versions(subject, false);
       const problems = incompatibilities(this.level(subject), parsed, this.parsedVersions(subject, live));
       if (problems.length > 0) throw RegistryErrors.incompatibleSchema(subject, problems);
@@ -192,6 +191,26 @@ export class EmbeddedRegistry implements SchemaRegistry {
       ]);
       return id;
     });
+  }
+
+  /** The id of this schema when a live version of the subject holds it (registration's answer). */
+  registeredId(subject: string, text: SchemaText): number | undefined {
+    const key = contentKey(text);
+    for (const [, e] of this.state.subjects.get(subject) ?? [])
+      if (!e.deleted && contentKey(this.state.schemas.get(e.id)!) === key) return e.id;
+    return undefined;
+  }
+
+  /**
+   * The id without a write when this replica already holds the schema under the subject (the
+   * produce path registers on every request); undefined when it must go to the leader.
+   */
+  knownId(subject: string, input: SchemaInput): number | undefined {
+    try {
+      return this.registeredId(subject, this.prepare(input, false));
+    } catch {
+      return undefined; // invalid: the leader's registration answers why
+    }
   }
 
   deleteSubject(subject: string, permanent: boolean): Promise<number[]> {

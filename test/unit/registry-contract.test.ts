@@ -20,6 +20,7 @@ it('serves exactly the paths and methods of schema-registry.openapi.yaml', () =>
   const app = registryApp({
     registry: {} as EmbeddedRegistry,
     ready: Promise.resolve(),
+    caughtUp: async () => undefined,
     leader: async () => undefined,
     auth: { methods: [], allowAnonymous: true } as never,
     authorizer: new Authorizer(undefined),
