@@ -71,6 +71,12 @@ const TRANSIENT_SYSCALL_CODES = new Set([
   'EAI_AGAIN',
 ]);
 
+/**
+ * Plain `Error`s kafkajs throws (no class, no type) that mean the broker is out of reach: a frozen
+ * broker's connection is dropped and its next request fails with this (kafkajs broker/index.js).
+ */
+const TRANSIENT_PLAIN_MESSAGES = new Set(['Broker not connected']);
+
 /** Errors that only wrap another: their own `retriable` flag says nothing about the cause. */
 const WRAPPERS = new Set(['KafkaJSNumberOfRetriesExceeded', 'KafkaJSNonRetriableError', 'KafkaJSAggregateError']);
 
@@ -119,6 +125,8 @@ export function classifyKafkaError(err: unknown): KafkaFailure {
     }
     if (TRANSIENT_NAMES.has(name)) transient = true;
     else if (typeof link.code === 'string' && TRANSIENT_SYSCALL_CODES.has(link.code)) transient = true;
+    else if (name === 'Error' && typeof link.message === 'string' && TRANSIENT_PLAIN_MESSAGES.has(link.message))
+      transient = true;
     else if (!WRAPPERS.has(name) && name.startsWith('KafkaJS') && link.retriable === true) transient = true;
   }
   // Kafka refusing the request itself outweighs a timeout met on the way to that answer.
