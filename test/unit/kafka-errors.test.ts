@@ -18,7 +18,8 @@ describe('Kafka errors → gateway errors', () => {
     const notConnected = new Error('Broker not connected');
     for (const err of [
       notConnected,
-      new KafkaJSNonRetriableError(notConnected),
+      // kafkajs's retrier gives up with the cause attached (retry/index.js).
+      Object.assign(new KafkaJSNonRetriableError(notConnected), { cause: notConnected }),
       new KafkaJSNumberOfRetriesExceeded(notConnected, { retryCount: 5, retryTime: 100 }),
       Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9092'), { code: 'ECONNREFUSED' }),
     ]) {
