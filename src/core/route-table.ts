@@ -99,9 +99,11 @@ function operationsOf(template: string, item: Record<string, unknown>): Contract
     });
 }
 
-/** The `Allow` header for a route: its methods, plus HEAD wherever GET is (express answers HEAD for GET). */
+/**
+ * The `Allow` header for a route: the methods the contract declares, plus OPTIONS (answered on
+ * every path). Never HEAD: the contract declares none, and express would run a GET's handler for it
+ * (a HEAD of a fetch would hand out records nobody reads).
+ */
 export function allowHeader(methods: string[]): string {
-  const allow = new Set(methods);
-  if (allow.has('GET')) allow.add('HEAD');
-  return [...allow].sort().join(', ');
+  return [...new Set([...methods, 'OPTIONS'])].sort().join(', ');
 }

@@ -247,7 +247,7 @@ function answerOptions(routes: RouteTable): RequestHandler {
   return (req, res, next) => {
     const route = req.method === 'OPTIONS' ? routes.match(req.path) : undefined;
     if (route === undefined) return next();
-    res.setHeader('Allow', allowHeader([...route.methods, 'OPTIONS']));
+    res.setHeader('Allow', allowHeader(route.methods));
     res.status(204).end();
   };
 }

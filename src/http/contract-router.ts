@@ -4,7 +4,8 @@
  * document); an operation without a handler, or a handler without an operation, stops start-up.
  */
 import { Router, type RequestHandler } from 'express';
-import type { ContractOperation, RouteTable } from '../core/route-table.js';
+import { Errors } from '../core/errors.js';
+import { allowHeader, type ContractOperation, type RouteTable } from '../core/route-table.js';
 
 /** Request handlers by operationId (each route module returns one such map). */
 export type OperationHandlers = Record<string, RequestHandler>;
@@ -20,6 +21,11 @@ export function contractRouter(
   options: ContractRouterOptions = {},
 ): Router {
   const router = Router({ caseSensitive: true });
+  // The contract declares no HEAD; express would run the GET's handler for one (see allowHeader).
+  router.use((req, _res, next) => {
+    const route = req.method === 'HEAD' ? routes.match(req.path) : undefined;
+    next(route === undefined ? undefined : Errors.methodNotAllowed(allowHeader(route.methods)));
+  });
   const unused = new Set(Object.keys(handlers));
   const missing: string[] = [];
   for (const operation of routes.operations) {

@@ -57,7 +57,7 @@ describe('HTTP paths on fakes', () => {
   it('answers 405 with Allow, and 406 for an Accept it cannot serve', async () => {
     const put = await send('/topics', { method: 'PUT' });
     assert.equal(put.status, 405);
-    assert.equal(put.headers.get('allow'), 'GET, HEAD');
+    assert.equal(put.headers.get('allow'), 'GET, OPTIONS');
     const metadata = await send('/topics', { method: 'GET', accept: 'text/html' });
     assert.equal(metadata.status, 406);
     const list = await send('/topics', { method: 'GET' });

@@ -39,11 +39,7 @@ export function refuseUnroutable(): RequestHandler {
     const route = routeOf(req);
     let err;
     if (route === undefined) err = Errors.notFound();
-    else if (
-      !route.methods.includes(req.method) &&
-      req.method !== 'OPTIONS' &&
-      !(req.method === 'HEAD' && route.methods.includes('GET'))
-    )
+    else if (!route.methods.includes(req.method) && req.method !== 'OPTIONS')
       err = Errors.methodNotAllowed(allowHeader(route.methods));
     if (err === undefined) return next();
     // An unread body is not wanted: close the connection after the answer instead of draining it.
