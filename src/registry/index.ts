@@ -6,6 +6,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import { GatewayError, RegistryErrors } from '../core/errors.js';
@@ -98,9 +99,12 @@ export async function startSchemaRegistry(
     server.once('error', reject);
     server.listen(sr.port, sr.host, () => resolve((server.address() as AddressInfo).port));
   });
+  const scheme = tls === undefined ? 'http' : 'https';
   const host = sr.host.includes(':') ? `[${sr.host}]` : sr.host;
-  const url = `${tls === undefined ? 'http' : 'https'}://${host}:${port}`;
-  const advertised = sr.advertisedUrl ?? url;
+  const url = `${scheme}://${host}:${port}`;
+  // Other replicas cannot reach a wildcard address: they are told this machine's name instead.
+  const wildcard = sr.host === '0.0.0.0' || sr.host === '::';
+  const advertised = sr.advertisedUrl ?? (wildcard ? `${scheme}://${hostname()}:${port}` : url);
   const election = new LeaderElection(
     createKafka({ brokers: config.kafka.brokers, clientId: electionClientId(advertised), logger }),
     sr.group,
