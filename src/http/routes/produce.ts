@@ -2,8 +2,11 @@
  * POST /topics/{topic} and POST /topics/{topic}/partitions/{partition}.
  *
  * Order of checks (each failure produces nothing): Content-Type → Accept → body size and JSON →
- * envelope (openapi.yaml) → topic exists → schema-registry formats refused → limits → partitions
- * exist → each record against the topic's JSON Schema → encode → Kafka (acks=all) → offsets.
+ * envelope (openapi.yaml) → topic exists → schema-registry formats refused when the registry is
+ * off → limits → partitions exist → json: each record against the topic's JSON Schema (a file, or
+ * the registry's `<topic>-value`) → avro/jsonschema/protobuf: 42201/42202, the schemas resolved,
+ * each record checked and framed (src/formats) → encode → Kafka (acks=all) → offsets (with the
+ * schema ids used).
  */
 import type { Request, RequestHandler } from 'express';
 import { Errors, type ValidationIssue } from '../../core/errors.js';
