@@ -74,6 +74,15 @@ export class KafkaStore {
     });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [topic], fromBeginning: true });
+    // A batch of only filtered records (transaction markers, records before the position) never
+    // reaches eachBatch, but its end still counts as read.
+    this.consumer.on(this.consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      const last = Number(payload.lastOffset);
+      if (Number.isFinite(last) && last + 1 > this.applied) {
+        this.applied = last + 1;
+        this.wake();
+      }
+    });
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
       if (!payload.restart) this.failed = payload.error;
     });
