@@ -32,11 +32,25 @@ function ensureSchemathesis(): void {
   run(path.join(venv, 'bin', 'pip'), ['install', '-q', `schemathesis==${SCHEMATHESIS}`]);
 }
 
+/**
+ * The fuzzer lists topics and follows what it finds (stateful phase), and v3 can delete and
+ * reconfigure topics: on a broker other test files share it may administer only topics of its
+ * own prefix (which its random names never hit), so it can read everything and destroy nothing.
+ */
+const FUZZ_POLICY = `rules:
+  - who: {}
+    allow:
+      - { operations: [produce, consume], topics: ['*'], groups: ['*'] }
+      - { operations: [admin], topics: ['fuzzv3-*'], groups: ['fuzzv3-*'] }
+`;
+
 let gw: RunningGateway;
 before(
   async () => {
     ensureSchemathesis();
-    gw = await startTestGateway();
+    const policyDir = mkdtempSync(path.join(os.tmpdir(), 'fuzz-policy-'));
+    writeFileSync(path.join(policyDir, 'policy.yaml'), FUZZ_POLICY);
+    gw = await startTestGateway({ POLICY_FILE: path.join(policyDir, 'policy.yaml') });
   },
   { timeout: 600_000 },
 );

@@ -212,6 +212,24 @@ describe('v3 topics', () => {
     }
   });
 
+  it("Kafka's internal topics (`__…`) are never created, deleted or reconfigured: 403 40301 before Kafka is asked", async () => {
+    // A name that only looks internal, so a broken guard could not harm the broker's real ones.
+    const name = `__${uniqueName('v3internal')}`;
+    for (const [method, path, body] of [
+      ['POST', '/topics', { topic_name: name }],
+      ['DELETE', `/topics/${name}`, undefined],
+      ['PUT', `/topics/${name}/configs/retention.ms`, { value: '1000' }],
+      ['DELETE', `/topics/${name}/configs/retention.ms`, undefined],
+      ['POST', `/topics/${name}/configs:alter`, { data: [{ name: 'retention.ms', value: '1' }] }],
+    ] as const) {
+      const res = await v3(gw.url, `${C()}${path}`, { method, body });
+      assert.equal(res.status, 403, `${method} ${path}`);
+      assert.equal(res.body.error_code, 40301);
+      assert.match(res.body.message, /is internal to Kafka/);
+    }
+    assert.ok(!(await (await admin()).listTopics()).includes(name));
+  });
+
   it('delete → 204 and the topic is gone from Kafka', async () => {
     const name = await createTopic(1, uniqueName('v3del'));
     const res = await v3(gw.url, `${C()}/topics/${name}`, { method: 'DELETE' });

@@ -123,6 +123,12 @@ export const Errors = {
   /** Kafka refused a topic or config request (exists, bad replication factor, invalid config …): v3's 40002. */
   kafkaRefused: (message: string) => new GatewayError(40002, message),
   configNotFound: (name: string) => new GatewayError(404, `Config ${name} cannot be found.`),
+  /** Kafka's own topics (`__consumer_offsets`, …) are never created, deleted or reconfigured over the gateway. */
+  internalTopic: (topic: string) =>
+    new GatewayError(
+      40301,
+      `Topic ${topic} is internal to Kafka: the gateway does not create, delete or reconfigure it.`,
+    ),
   consumerGroupNotFound: (group: string) => new GatewayError(404, `Consumer Group ${group} could not be found.`),
   consumerNotFound: (consumer: string) => new GatewayError(404, `Consumer ${consumer} could not be found.`),
   assignmentNotFound: () => new GatewayError(404, 'Consumer assignment could not be found.'),

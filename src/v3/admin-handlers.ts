@@ -57,7 +57,11 @@ export function v3AdminHandlers(deps: V3AdminDeps): Record<string, V3Handler> {
     if (asked !== undefined && asked !== id) throw Errors.clusterNotFound(asked);
     return new Links(deps.baseUrl(ctx.req), id);
   };
-  const authorize = (req: Request, op: 'describe' | 'admin', res: Resource) => deps.authorize?.(req, op, res);
+  const authorize = (req: Request, op: 'describe' | 'admin', res: Resource) => {
+    // Whatever the policy says: Kafka's internal topics (`__…`) are not administered over HTTP.
+    if (op === 'admin' && 'topic' in res && res.topic.startsWith('__')) throw Errors.internalTopic(res.topic);
+    deps.authorize?.(req, op, res);
+  };
   const may = (req: Request, op: 'describe' | 'admin', res: Resource) => deps.may?.(req, op, res) ?? true;
   const body = (ctx: OperationContext, operationId: string): Record<string, unknown> => {
     const parsed = jsonBody(ctx.req)?.value;

@@ -65,6 +65,8 @@ export class KafkaAdmin implements AdminService {
   private readonly admin: Admin;
   private readonly offsetsAdmin: Admin;
   private connected: Promise<void> | undefined;
+  /** Metadata reads on `admin`, one at a time (see metadataOf). */
+  private metadataQueue: Promise<unknown> = Promise.resolve();
 
   constructor(
     kafka: Kafka,
@@ -101,12 +103,12 @@ export class KafkaAdmin implements AdminService {
   }
 
   async listTopics(): Promise<AdminTopic[]> {
-    const { topics } = await this.call(() => this.admin.fetchTopicMetadata());
+    const { topics } = await this.call(() => this.metadataOf());
     return topics.map((t) => toTopic(t.name, t.partitions as RawPartition[])).sort((a, b) => cmp(a.name, b.name));
   }
 
   async getTopic(name: string): Promise<AdminTopic> {
-    const { topics } = await this.call(() => this.admin.fetchTopicMetadata({ topics: [name] }));
+    const { topics } = await this.call(() => this.metadataOf([name]));
     const t = topics.find((x) => x.name === name);
     if (t === undefined) throw Errors.topicNotHosted();
     return toTopic(name, t.partitions as RawPartition[]);
@@ -293,7 +295,7 @@ export class KafkaAdmin implements AdminService {
     const deadline = Date.now() + (this.options.createTimeoutMs ?? 30_000);
     for (;;) {
       try {
-        const { topics } = await tolerateOfflinePartitions(() => this.admin.fetchTopicMetadata({ topics: [name] }));
+        const { topics } = await tolerateOfflinePartitions(() => this.metadataOf([name]));
         const partitions = (topics[0]?.partitions ?? []) as RawPartition[];
         if (partitions.length > 0 && partitions.every((p) => p.leader >= 0)) return;
       } catch (err) {
@@ -304,6 +306,19 @@ export class KafkaAdmin implements AdminService {
         throw Errors.kafkaRetriable(`Topic ${name} was created but has no leader for every partition yet.`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
+  }
+
+  /**
+   * kafkajs keeps one metadata snapshot per admin client and a single-topic read replaces it:
+   * concurrent reads of different topics on one client can find their topic gone mid-call (a
+   * TypeError inside kafkajs, seen as 500s under concurrent requests). So they take turns.
+   */
+  private metadataOf(topics?: string[]): ReturnType<Admin['fetchTopicMetadata']> {
+    const read = this.metadataQueue.then(() =>
+      this.admin.fetchTopicMetadata(topics === undefined ? undefined : { topics }),
+    );
+    this.metadataQueue = read.catch(() => undefined);
+    return read;
   }
 
   /** One Kafka call, connected first, tolerant of other topics' offline partitions, failures mapped. */
