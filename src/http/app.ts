@@ -25,7 +25,7 @@ import type { OpenApiValidator } from '../policy/validation/openapi.js';
 import type { RecordSchemas } from '../policy/validation/record-schemas.js';
 import { errorHandler, toGatewayError } from './errors.js';
 import { cors } from './cors.js';
-import { publicPathPrefix } from './base-uri.js';
+import { stagePrefixOf, stripStagePrefix } from './base-uri.js';
 import { forwardToOwner } from './consumer-forwarding.js';
 import { contractRouter } from './contract-router.js';
 import { requestTargetGuard } from './request-target.js';
@@ -88,16 +88,29 @@ export function createApp(deps: AppDeps): GatewayApp {
   const observe = observeRequests({ logger, metrics: ops.metrics, inFlight: ops.inFlight });
   // Before anything reads the path: one unambiguous origin-form path, or 400.
   const target = requestTargetGuard();
-  app.use(headers, observe, target);
+  // Every middleware before the routes is mounted through one of these two, so the produce fast
+  // lane (http/fast-lane.ts) runs exactly `lane` and knows why it skips the rest (checked at start).
+  const lane: RequestHandler[] = [];
+  const offLane: RequestHandler[] = [];
+  const onLane = (...handlers: RequestHandler[]) => {
+    lane.push(...handlers);
+    app.use(...handlers);
+  };
+  /** Middleware that answers only paths no produce operation has (or, the stage prefix, whose job the lane does itself). */
+  const besideLane = (...handlers: RequestHandler[]) => {
+    offLane.push(...handlers);
+    app.use(...handlers);
+  };
+  onLane(headers, observe, target);
   // PUBLIC_URL's path (a stage prefix) is accepted in front of any route too (http/base-uri.ts).
-  const stagePrefix = publicPathPrefix(config.http.publicUrl);
-  if (stagePrefix !== undefined) app.use(stagePrefix);
-  app.use(healthRoutes(ops.readiness));
+  const stagePath = stagePrefixOf(config.http.publicUrl);
+  if (stagePath !== undefined) besideLane(stripStagePrefix(stagePath));
+  besideLane(healthRoutes(ops.readiness));
   // /metrics names every topic: with authentication on it is served only to authenticated callers
   // (after the door below); METRICS_PORT serves it on a separate management listener instead.
   const metricsNeedAuth = config.security.auth.methods.length > 0;
-  if (ops.serveMetrics && !metricsNeedAuth) app.use(metricsRoutes(ops.metrics));
-  app.use(docsRoutes({ publicUrl: config.http.publicUrl }));
+  if (ops.serveMetrics && !metricsNeedAuth) besideLane(metricsRoutes(ops.metrics));
+  besideLane(docsRoutes({ publicUrl: config.http.publicUrl }));
   // What every API request passes before its route, in order (the produce fast lane runs the same):
   // CORS; security at the door before any body is read (authentication that fails closed, rate
   // limits, shedding); the body, read as bytes and parsed by each route (produce needs lossless
@@ -111,19 +124,20 @@ export function createApp(deps: AppDeps): GatewayApp {
   beforeRoutes.push(express.raw({ type: (req) => !streams(req as Request), limit: config.http.maxBodyBytes }));
   if (security !== undefined) beforeRoutes.push(...security.afterBody);
   if (config.observability.tracingEnabled) beforeRoutes.push(traceContext());
-  for (const handler of beforeRoutes) app.use(handler);
+  onLane(...beforeRoutes);
   if (ops.serveMetrics && metricsNeedAuth) {
     // Its labels name every topic: with a policy, only callers with admin on every topic (`*`) read it.
     const authorizer = security?.authorizer;
-    if (authorizer?.enabled) app.get('/metrics', (req, _res, next) => next(authorizer.checkAdminOfAll(req)));
-    app.use(metricsRoutes(ops.metrics));
+    if (authorizer?.enabled)
+      besideLane((req, _res, next) => next(req.path === '/metrics' ? authorizer.checkAdminOfAll(req) : undefined));
+    besideLane(metricsRoutes(ops.metrics));
   }
   const authz = security?.authorizer.enabled ? security.authorizer.hooks() : undefined;
 
   const operation = makeOperation(validator);
   // OPTIONS answers from the contract, not from whichever router matched first (the metadata
   // router alone would say `GET, HEAD` for /topics/{topic}, which also takes POST).
-  app.use(answerOptions(deps.routes));
+  besideLane(answerOptions(deps.routes));
   const metadata = metadataHandlers({
     operation,
     metadata: deps.metadata,
@@ -215,9 +229,11 @@ export function createApp(deps: AppDeps): GatewayApp {
         : principalStamp(config.security.recordPrincipalHeader),
     onProduced: (topic, records, bytes) => ops.metrics.produced(topic, records, bytes),
   });
-  app.use(contractRouter(deps.routes, { ...metadata, ...produce, ...consumers, ...v3 }, { before: forwarding }));
+  const routes = contractRouter(deps.routes, { ...metadata, ...produce, ...consumers, ...v3 }, { before: forwarding });
+  app.use(routes);
 
-  app.use(notFoundOrMethodNotAllowed(deps.routes));
+  const unrouted = notFoundOrMethodNotAllowed(deps.routes);
+  app.use(unrouted);
   const onError: ErrorRequestHandler[] = [
     countValidationFailures(ops.metrics, (err) => toGatewayError(err, config.http.maxBodyBytes)),
     errorHandler(config.http.maxBodyBytes, (err, req: Request) =>
@@ -226,9 +242,13 @@ export function createApp(deps: AppDeps): GatewayApp {
   ];
   for (const handler of onError) app.use(handler);
   const { listener, serverOptions } = withFastLane(app, {
-    before: [headers, observe, target, ...beforeRoutes],
+    before: lane,
+    beside: offLane,
+    until: routes,
+    stagePrefix: stagePath,
     routes: deps.routes,
     lane: produce,
+    unrouted,
     onError,
   });
   return { app, listener, serverOptions };

@@ -143,20 +143,32 @@ export function parseForwarded(header: string | undefined): { proto?: string; ho
   return out;
 }
 
+/** PUBLIC_URL's path without its trailing slash (a stage prefix such as `/prod`), or undefined. */
+export function stagePrefixOf(publicUrl: string | undefined): string | undefined {
+  if (publicUrl === undefined) return undefined;
+  const prefix = new URL(publicUrl).pathname.replace(/\/+$/, '');
+  return prefix === '' ? undefined : prefix;
+}
+
+/**
+ * A request target with the stage prefix taken off the front (`/prod/topics/t` → `/topics/t`,
+ * `/prod` and `/prod?x` → the root), or the target unchanged when it does not start with it.
+ */
+export function withoutStagePrefix(prefix: string, url: string): string {
+  if (!url.startsWith(prefix)) return url;
+  const rest = url.slice(prefix.length);
+  if (rest === '' || rest.startsWith('?')) return `/${rest}`;
+  return rest.startsWith('/') ? rest : url;
+}
+
 /**
  * PUBLIC_URL's path (e.g. `/prod`) is also accepted in front of every route: a client that takes
  * only the path of a `base_uri` and sends it to the gateway directly, past the stage that strips
  * it, still reaches the instance. The prefix comes from configuration, never from a request.
  */
-export function publicPathPrefix(publicUrl: string | undefined): RequestHandler | undefined {
-  if (publicUrl === undefined) return undefined;
-  const prefix = new URL(publicUrl).pathname.replace(/\/+$/, '');
-  if (prefix === '') return undefined;
+export function stripStagePrefix(prefix: string): RequestHandler {
   return (req, _res, next) => {
-    const url = req.url;
-    if (url.startsWith(prefix) && (url[prefix.length] === '/' || url[prefix.length] === '?')) {
-      req.url = url.slice(prefix.length);
-    }
+    req.url = withoutStagePrefix(prefix, req.url);
     next();
   };
 }

@@ -19,11 +19,24 @@
 import { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, Express, Request, RequestHandler, Response } from 'express';
 import { compileTemplate, type RouteTable } from '../core/route-table.js';
+import { withoutStagePrefix } from './base-uri.js';
 import { expressPath, type OperationHandlers } from './contract-router.js';
 
 export interface FastLaneParts {
-  /** The app's middleware that runs before routes, in order. */
+  /** The app's middleware that runs before routes, in order: the lane runs exactly these. */
   before: RequestHandler[];
+  /**
+   * The app's other middleware before the routes, which the lane does not run: each answers only
+   * paths no lane operation has (probes, docs, metrics, OPTIONS), or is the stage prefix, which
+   * the lane strips itself.
+   */
+  beside: RequestHandler[];
+  /** The first layer of the app that is not middleware before the routes (the contract's router). */
+  until: RequestHandler;
+  /** PUBLIC_URL's path, accepted in front of a lane path as express accepts it (http/base-uri.ts). */
+  stagePrefix?: string;
+  /** What express answers a request no route answered (404/405): a lane chain that ends unanswered gets the same. */
+  unrouted: RequestHandler;
   /** The contract, for the paths of the lane's operations. */
   routes: RouteTable;
   /** The operations that take the lane (the two produce operations), by operationId. */
@@ -57,25 +70,31 @@ export interface FastLane {
 }
 
 /**
- * The lane must run exactly the app's middleware: every handler of `parts.before` is mounted on the
- * app, in the same order. Checked once at start-up, so a middleware added to one path and not the
- * other stops the process instead of silently skipping produce.
+ * The lane must run exactly the app's middleware: every layer the app mounts before its routes is
+ * either in `before` (in the same order) or in `beside`, and nothing else. Checked once at start-up,
+ * so a middleware added to one path and not the other stops the process instead of silently
+ * skipping produce.
  */
-function assertSameChain(app: Express, before: RequestHandler[]): void {
+function assertSameChain(app: Express, parts: FastLaneParts): void {
   const router = (app as unknown as { router: { stack: Array<{ handle: unknown }> } }).router;
   const mounted = router.stack.map((layer) => layer.handle);
-  let at = -1;
-  for (const [i, handler] of before.entries()) {
-    const found = mounted.indexOf(handler, at + 1);
-    if (found < 0)
+  const end = mounted.indexOf(parts.until);
+  if (end < 0) throw new Error('fast lane: the routes are not mounted on the app');
+  const name = (h: unknown) => (typeof h === 'function' && h.name) || 'anonymous';
+  let next = 0;
+  for (const [i, handler] of mounted.slice(0, end).entries()) {
+    if (handler === parts.before[next]) next++;
+    else if (!parts.beside.includes(handler as RequestHandler))
       throw new Error(
-        `fast lane: middleware #${i} (${handler.name || 'anonymous'}) is not mounted on the app in order`,
+        `fast lane: middleware #${i} (${name(handler)}) of the app neither runs on the lane nor is declared beside it`,
       );
-    at = found;
   }
+  if (next < parts.before.length)
+    throw new Error(
+      `fast lane: middleware #${next} (${name(parts.before[next])}) is not mounted on the app in order before the routes`,
+    );
 }
 
-/** A request listener where produce requests take the fast lane and all others go to express. */
 interface LaneRoute {
   pattern: RegExp;
   names: string[];
@@ -91,12 +110,17 @@ function laneRoutes(parts: FastLaneParts): LaneRoute[] {
     if (operation === undefined || operation.method !== 'POST')
       throw new Error(`fast lane: ${operationId} is not a POST operation of openapi.yaml`);
     const { pattern, names } = compileTemplate(operation.template);
-    return { pattern, names, path: expressPath(operation.template), chain: [...parts.before, handler] };
+    return {
+      pattern,
+      names,
+      path: expressPath(operation.template),
+      chain: [...parts.before, handler, parts.unrouted],
+    };
   });
 }
 
 export function withFastLane(app: Express, parts: FastLaneParts): FastLane {
-  assertSameChain(app, parts.before);
+  assertSameChain(app, parts);
   const lanes = laneRoutes(parts);
   const surface = expressSurface(app);
   class LaneRequest extends IncomingMessage {}
@@ -104,11 +128,14 @@ export function withFastLane(app: Express, parts: FastLaneParts): FastLane {
   Object.defineProperties(LaneRequest.prototype, surface.request);
   Object.defineProperties(LaneResponse.prototype, surface.response);
 
-  const match = (url: string): { lane: LaneRoute; m: RegExpExecArray } | undefined => {
-    if (url.includes('?') || url.includes('%')) return undefined;
+  const prefix = parts.stagePrefix;
+  const match = (raw: string): { lane: LaneRoute; m: RegExpExecArray; url: string } | undefined => {
+    // Anything unusual is express's: a query, an encoded name, a fragment.
+    if (raw.includes('?') || raw.includes('%') || raw.includes('#')) return undefined;
+    const url = prefix === undefined ? raw : withoutStagePrefix(prefix, raw);
     for (const lane of lanes) {
       const m = lane.pattern.exec(url);
-      if (m !== null) return { lane, m };
+      if (m !== null) return { lane, m, url };
     }
     return undefined;
   };
@@ -126,7 +153,8 @@ export function withFastLane(app: Express, parts: FastLaneParts): FastLane {
     response.locals ??= Object.create(null);
     request.originalUrl = req.url!;
     request.baseUrl = '';
-    const { lane, m } = found;
+    const { lane, m, url } = found;
+    req.url = url;
     const params: Record<string, string> = {};
     lane.names.forEach((name, i) => (params[name] = m[i + 1]!));
     request.params = params;
