@@ -158,6 +158,9 @@ export async function startGateway(
           },
           listener,
         ) as unknown as http.Server);
+  // An Expect other than 100-continue: node would answer a bare 417 outside the contract; the
+  // request is served as if it had none (RFC 9110 allows either).
+  server.on('checkExpectation', listener);
   limitConnections(server, config.http.connections);
   const port = await listen(server, config.http.port, config.http.host);
   const url = urlOf(config.http.host, port, tls === undefined ? 'http' : 'https');
@@ -166,6 +169,7 @@ export async function startGateway(
   let internal: http.Server | undefined;
   if (config.http.internalPort !== undefined) {
     internal = http.createServer({ keepAliveTimeout: 65_000, ...serverOptions }, listener);
+    internal.on('checkExpectation', listener);
     await new Promise<void>((resolve, reject) => {
       internal!.once('error', reject);
       internal!.listen({ port: config.http.internalPort, host: '127.0.0.1', exclusive: true }, () => resolve());

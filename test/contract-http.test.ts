@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import type { RunningGateway } from '../src/gateway.js';
 import { JSON_V2, V2, post, request, startTestGateway } from './support/gateway.js';
 import { closeAdmin, createTopic, recordCount } from './support/kafka.js';
+import { rawRequest } from './support/raw-http.js';
 
 let gw: RunningGateway;
 before(async () => {
@@ -42,6 +43,13 @@ describe('duplicate keys in a JSON body', () => {
     const body = '{"records":[{"value":{"records":"\\"records\\":1","value":{"value":1}}}]}';
     const res = await post(`${gw.url}/topics/${topic}`, JSON_V2, body);
     assert.equal(res.status, 200, res.text);
+  });
+});
+
+describe('an Expect header other than 100-continue', () => {
+  it('is served as if absent, not answered with a bare 417 outside the contract', async () => {
+    const res = await rawRequest(gw.url, 'GET /topics HTTP/1.1\r\nHost: x\r\nExpect: foo\r\nConnection: close\r\n\r\n');
+    assert.equal(res.status, 200);
   });
 });
 

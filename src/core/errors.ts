@@ -117,7 +117,8 @@ export const Errors = {
   /** 50301: the gateway sheds load (in-flight cap) or cannot meter it (Redis away). HTTP 503. */
   overloaded: (message = 'The gateway is overloaded; retry later.', retryAfterSeconds = 1) =>
     new GatewayError(50301, message, { retryAfterSeconds }),
-  shuttingDown: () => new GatewayError(503, 'The gateway is shutting down; retry on another instance.'),
+  shuttingDown: () =>
+    new GatewayError(503, 'The gateway is shutting down; retry on another instance.', { retryAfterSeconds: 1 }),
   // The v3 API (issue 14): Confluent's v3 texts, e.g. `Cluster x cannot be found.`
   clusterNotFound: (clusterId: string) => new GatewayError(404, `Cluster ${clusterId} cannot be found.`),
   /** Kafka refused a topic or config request (exists, bad replication factor, invalid config …): v3's 40002. */

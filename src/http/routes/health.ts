@@ -5,8 +5,10 @@
  * exists in the v2 API, so they never shadow a v2 route.
  */
 import express, { Router, type Express, type Response } from 'express';
+import { Errors } from '../../core/errors.js';
 import type { GatewayMetrics } from '../../observability/metrics.js';
 import type { Readiness } from '../../observability/readiness.js';
+import { errorHandler } from '../errors.js';
 
 export function healthRoutes(readiness: Readiness): Router {
   const router = Router({ caseSensitive: true });
@@ -40,8 +42,7 @@ export function managementApp(readiness: Readiness, metrics: GatewayMetrics): Ex
   const app = express();
   app.disable('x-powered-by');
   app.use(healthRoutes(readiness), metricsRoutes(metrics));
-  app.use((_req, res) => {
-    res.status(404).json({ error_code: 404, message: 'HTTP 404 Not Found' });
-  });
+  app.use((_req, _res, next) => next(Errors.notFound()));
+  app.use(errorHandler(0, () => undefined));
   return app;
 }
