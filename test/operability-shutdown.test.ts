@@ -33,6 +33,8 @@ async function spawnGateway(env: Record<string, string>): Promise<Gateway> {
       PORT: '0',
       LOG_LEVEL: 'info',
       KAFKAJS_NO_PARTITIONER_WARNING: '1',
+      // No schema registry on the fixed port 8081 (another process may hold it).
+      SCHEMA_REGISTRY_ENABLED: 'false',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
