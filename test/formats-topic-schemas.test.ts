@@ -43,6 +43,17 @@ describe('topic JSON Schemas from the registry', { skip: needsOwnGateway }, () =
 
   const produce = (value: unknown) => post(`${gw.gw.url}/topics/${topic}`, JSON_V2, { records: [{ value }] });
 
+  it('v3 produce is checked against the registry schema from the first request', async () => {
+    const res = await fetch(`${gw.gw.url}/v3/clusters/any/topics/${topic}/records`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ value: { type: 'JSON', data: { deviceid: 'w1', heartrate: 'fast' } } }),
+    });
+    const report = JSON.parse((await res.text()).trim()) as { error_code: number; message: string };
+    assert.equal(report.error_code, 42206, JSON.stringify(report));
+    assert.match(report.message, /heartrate: must match pattern/);
+  });
+
   it('seeds <topic>-value with the policy schema and validates plain json against it (42206, precise)', async () => {
     const versions = await sr(gw.url).get(`/subjects/${topic}-value/versions`);
     assert.deepEqual(versions.body, [1]);

@@ -43,6 +43,11 @@ export async function useRegistrySchemas(
     await seed(registry, subject, JSON.stringify(rule.valueSchema), logger);
   }
   recordSchemas.useRegistry(registry);
+  // Read them once now: a path that checks without awaiting prepare() (v3 produce) then has them
+  // from the first request, and refreshes them in the background from there on.
+  for (const rule of rules) {
+    if (rule.name !== undefined) await recordSchemas.prepare(rule.name)?.catch(() => undefined);
+  }
 }
 
 async function seed(registry: SchemaRegistry, subject: string, schema: string, logger: Log): Promise<void> {
