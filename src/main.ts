@@ -31,13 +31,13 @@ async function main(): Promise<void> {
 
   let stopKafka: (() => Promise<void>) | undefined;
   if (embedded) {
-    logger.info('KAFKA_BROKERS is not set: starting a local Apache Kafka (first run downloads it with Maven)');
     const localKafka = path.join(root, 'scripts/local-kafka.mjs');
     if (!existsSync(localKafka)) {
-      // A container image carries no Kafka of its own: say so instead of "Cannot find module".
+      // A container image carries no Kafka of its own: say so in one line instead of "Cannot find module".
       console.error('configuration error: KAFKA_BROKERS is not set, and this install has no local Kafka to start');
       process.exit(2);
     }
+    logger.info('KAFKA_BROKERS is not set: starting a local Apache Kafka (first run downloads it with Maven)');
     const { startLocalKafka } = (await import(localKafka)) as {
       startLocalKafka: (o: { port?: number }) => Promise<{ brokers: string; stop: () => Promise<void> }>;
     };

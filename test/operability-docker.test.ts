@@ -2,7 +2,9 @@
 // on (non-root, production dependencies only, a health check, signals reaching node, loopback-only
 // ports, settings the gateway accepts) is read from the files themselves.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -147,5 +149,32 @@ describe('docker-compose.yml', () => {
     for (const p of gateway?.ports ?? []) assert.match(p, /^127\.0\.0\.1:/);
     const grace = Number(/^(\d+)s$/.exec(gateway?.stop_grace_period ?? '')?.[1]) * 1000;
     assert.ok(grace > config.http.shutdownTimeoutMs, 'Docker must not SIGKILL during a graceful shutdown');
+  });
+});
+
+describe('a container started without KAFKA_BROKERS', () => {
+  it('says so in one line and exits 2 (an image carries no local Kafka to start)', () => {
+    // The image's layout: the code, its contract and config, no scripts/ (so no local Kafka).
+    const app = mkdtempSync(path.join(os.tmpdir(), 'image-'));
+    try {
+      for (const item of ['src', 'openapi.yaml', 'config', 'package.json'])
+        cpSync(path.join(root, item), path.join(app, item), { recursive: true });
+      symlinkSync(path.join(root, 'node_modules'), path.join(app, 'node_modules'));
+      const env = { ...process.env, NODE_ENV: 'production', PORT: '0', SCHEMA_REGISTRY_ENABLED: 'false' };
+      delete env.KAFKA_BROKERS;
+      const run = spawnSync(process.execPath, ['--import', 'tsx', path.join(app, 'src/main.ts')], {
+        cwd: app,
+        env,
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      assert.equal(run.status, 2);
+      const lines = `${run.stdout}${run.stderr}`.trim().split('\n');
+      assert.deepEqual(lines, [
+        'configuration error: KAFKA_BROKERS is not set, and this install has no local Kafka to start',
+      ]);
+    } finally {
+      rmSync(app, { recursive: true, force: true });
+    }
   });
 });
