@@ -96,6 +96,10 @@ describe('schema registry API', () => {
       assert.equal(r.status, status, JSON.stringify(r.body));
       assert.equal(r.body.error_code, code, JSON.stringify(r.body));
     }
+    const patch = await api.put('/subjects', {});
+    assert.equal(patch.status, 405);
+    assert.equal(patch.headers.get('allow'), 'GET');
+    assert.equal((await api.get('/subjects/a/versions/1/nothing')).status, 404);
     const bad = await api.post('/subjects/bad-value/versions', 'this is not json');
     assert.equal(bad.status, 400);
     assert.equal(bad.body.error_code, 400);

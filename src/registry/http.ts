@@ -377,9 +377,14 @@ export function registryApp(o: RegistryHttpOptions): express.Express {
     }),
   );
   app.use(router);
-  app.use((req: Request, res: Response, next: NextFunction) => {
-    const known = /^\/(subjects|schemas|config|compatibility)(\/|$)/.test(req.path) || req.path === '/';
-    next(known ? Errors.methodNotAllowed() : Errors.notFound());
+  // Not served: 405 with Allow when the path is a route's with another method, else 404.
+  type RouteLayer = { match(path: string): boolean; route?: { methods: Record<string, boolean> } };
+  app.use((req: Request, _res: Response, next: NextFunction) => {
+    const allowed = new Set<string>();
+    for (const layer of router.stack as unknown as RouteLayer[])
+      if (layer.route !== undefined && layer.match(req.path))
+        for (const m of Object.keys(layer.route.methods)) allowed.add(m.toUpperCase());
+    next(allowed.size > 0 ? Errors.methodNotAllowed([...allowed].sort().join(', ')) : Errors.notFound());
   });
   app.use((err: unknown, _req: Request, _res: Response, next: NextFunction) =>
     next(err instanceof Unreachable ? RegistryErrors.forwarding(err.message) : err),
