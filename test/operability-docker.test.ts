@@ -160,7 +160,12 @@ describe('a container started without KAFKA_BROKERS', () => {
       for (const item of ['src', 'openapi.yaml', 'config', 'package.json'])
         cpSync(path.join(root, item), path.join(app, item), { recursive: true });
       symlinkSync(path.join(root, 'node_modules'), path.join(app, 'node_modules'));
-      const env = { ...process.env, NODE_ENV: 'production', PORT: '0', SCHEMA_REGISTRY_ENABLED: 'false' };
+      const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        NODE_ENV: 'production',
+        PORT: '0',
+        SCHEMA_REGISTRY_ENABLED: 'false',
+      };
       delete env.KAFKA_BROKERS;
       const run = spawnSync(process.execPath, ['--import', 'tsx', path.join(app, 'src/main.ts')], {
         cwd: app,

@@ -13,6 +13,16 @@
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import type { PartitionOffset, TopicPartition } from '../../core/ports.js';
 import { tolerateOfflinePartitions } from '../client.js';
+import { hasKafkaErrorType } from '../errors.js';
+
+/** Kafka's answers that mean the transactional producer's state is gone for good. */
+const PRODUCER_STATE_LOST = [
+  'INVALID_PRODUCER_EPOCH',
+  'PRODUCER_FENCED',
+  'UNKNOWN_PRODUCER_ID',
+  'INVALID_PRODUCER_ID_MAPPING',
+  'TRANSACTIONAL_ID_NOT_FOUND',
+];
 
 export class GroupOffsets {
   private readonly admin: Admin;
@@ -65,7 +75,7 @@ export class GroupOffsets {
     return run;
   }
 
-  private async commitNow(group: string, offsets: PartitionOffset[]): Promise<void> {
+  private async commitNow(group: string, offsets: PartitionOffset[], retry = true): Promise<void> {
     const producer = await this.producer();
     const txn = await producer.transaction();
     try {
@@ -73,9 +83,20 @@ export class GroupOffsets {
       await txn.commit();
     } catch (err) {
       await txn.abort().catch(() => undefined);
-      throw err;
+      // The broker no longer knows this producer (fenced, expired, or a replaced cluster): a new
+      // one (a fresh InitProducerId) can commit; the cached one never will again.
+      if (!PRODUCER_STATE_LOST.some((type) => hasKafkaErrorType(err, type))) throw err;
+      await this.dropProducer();
+      if (!retry) throw err;
+      return this.commitNow(group, offsets, false);
     }
     await this.untilVisible(group, offsets);
+  }
+
+  private async dropProducer(): Promise<void> {
+    const producer = this.txnProducer;
+    this.txnProducer = undefined;
+    await producer?.then((p) => p.disconnect()).catch(() => undefined);
   }
 
   /**

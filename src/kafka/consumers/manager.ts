@@ -43,7 +43,12 @@ export class KafkaConsumerManager implements ConsumerService {
     private readonly kafka: Kafka,
     private readonly options: ConsumerManagerOptions,
   ) {
-    this.offsets = new GroupOffsets(kafka, `${options.clientId}.${options.nodeId}.consumer-offsets`);
+    // One transactional id per process: replicas started alike (the same NODE_ID) must not fence
+    // each other's commits; nothing here needs a transactional id to survive a restart.
+    this.offsets = new GroupOffsets(
+      kafka,
+      `${options.clientId}.${options.nodeId}.consumer-offsets.${randomUUID().slice(0, 8)}`,
+    );
     this.sweeper = setInterval(() => void this.sweep(), options.sweepIntervalMs ?? 1_000);
     this.sweeper.unref();
   }
