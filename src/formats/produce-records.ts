@@ -44,8 +44,9 @@ export async function encodeWithSchemas(
   if (records.some((r) => has(r.value)) && !has(body.value_schema) && !has(body.value_schema_id)) {
     throw Errors.valueSchemaMissing();
   }
+  // Both given: the id wins, as in Confluent's v2 producer.
   const choose = (schema: string | null | undefined, id: number | null | undefined) =>
-    has(schema) ? { schema: schema! } : has(id) ? { id: id! } : undefined;
+    has(id) ? { id: id! } : has(schema) ? { schema: schema! } : undefined;
   const keyChoice = choose(body.key_schema, body.key_schema_id);
   const valueChoice = choose(body.value_schema, body.value_schema_id);
   const [keyCodec, valueCodec] = await Promise.all([
