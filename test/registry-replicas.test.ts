@@ -8,7 +8,7 @@ import { strict as assert } from 'node:assert';
 import { after, describe, it } from 'node:test';
 import { GatewayError } from '../src/core/errors.js';
 import { startTestGateway } from './support/gateway.js';
-import { closeAdmin, createTopic, kafka, uniqueName } from './support/kafka.js';
+import { admin, closeAdmin, createTopic, kafka, uniqueName } from './support/kafka.js';
 import { avroRecord, sr, startRegistryGateway, type RegistryGateway } from './support/registry.js';
 import { AUDIENCE, HS_SECRET, ISSUER, hsToken } from './support/security.js';
 
@@ -120,6 +120,18 @@ describe('schema registry storage and replicas', () => {
     assert.equal(next.status, 200, next.text);
     assert.equal(next.body.id, viaPort + 1);
     assert.equal((await b.gw.schemaRegistry!.leader!())?.self, true);
+  });
+
+  it('answers 50001 (backend store error) when its topic is gone, and keeps serving reads', async () => {
+    const reg = await start();
+    const api = sr(reg.url);
+    const { id } = (await api.post('/subjects/kept-value/versions', { schema: schemaNo(1) })).body as { id: number };
+    await (await admin()).deleteTopics({ topics: [reg.topic] });
+    const refused = await api.post('/subjects/lost-value/versions', { schema: schemaNo(2) });
+    assert.equal(refused.status, 500, refused.text);
+    assert.equal(refused.body.error_code, 50001);
+    assert.match(refused.body.message, /backend datastore/);
+    assert.equal((await api.get(`/schemas/ids/${id}`)).status, 200);
   });
 
   it('reads a _schemas topic written by Confluent Schema Registry, record for record', async () => {
