@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import type { RunningGateway } from '../src/gateway.js';
 import { startTestGateway } from './support/gateway.js';
@@ -192,6 +193,44 @@ describe('v3 produce', () => {
       message: 'This server does not host this topic-partition.',
     });
     assert.equal(await recordCount(topic), 0);
+  });
+
+  it('a gzip (or deflate, br) body is inflated as it streams; a broken one is 400, an unknown coding 415', async () => {
+    const topic = await createTopic(1);
+    const body = ['a', 'b', 'c'].map((d) => JSON.stringify({ value: { type: 'STRING', data: d } })).join('\n');
+    const url = `${gw.url}${recordsPath(topic)}`;
+    for (const [coding, bytes] of [
+      ['gzip', zlib.gzipSync(body)],
+      ['br', zlib.brotliCompressSync(body)],
+    ] as const) {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-encoding': coding },
+        body: bytes,
+      });
+      assert.equal(res.status, 200, coding);
+      assert.deepEqual(
+        reportsOf(await res.text()).map((r) => r.error_code),
+        [200, 200, 200],
+      );
+    }
+    const broken = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      body: Buffer.from('not gzip at all'),
+    });
+    assert.equal(broken.status, 400);
+    const unknown = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'zstd' },
+      body: Buffer.from(body),
+    });
+    assert.equal(unknown.status, 415);
+    const stored = await readRecords(topic, 6);
+    assert.deepEqual(
+      stored.map((r) => r.value!.toString()),
+      ['a', 'b', 'c', 'a', 'b', 'c'],
+    );
   });
 
   it('the cluster id is echoed, not checked (as Confluent)', async () => {

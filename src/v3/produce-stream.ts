@@ -21,6 +21,8 @@
  * depth and string limits, quota), so nothing is produced for a bad record; the valid records of
  * one chunk go to the shared ProduceService together and are coalesced with other requests' sends.
  */
+import type { Readable } from 'node:stream';
+import zlib from 'node:zlib';
 import type { Request } from 'express';
 import { Errors } from '../core/errors.js';
 import type { MetadataService, ProduceService, RecordHeader } from '../core/ports.js';
@@ -70,6 +72,7 @@ export function v3ProduceHandler(deps: V3ProduceDeps): (ctx: OperationContext) =
     const clusterId = params.cluster_id as string;
     const topic = params.topic_name as string;
     if (!isJson(req.headers['content-type'])) throw Errors.unsupportedMediaType();
+    const decode = decoderFor(req.headers['content-encoding']);
     deps.authorize?.(req, topic);
     const partitions = await deps.metadata.partitionCount(topic);
     if (partitions === undefined) throw Errors.topicNotHosted();
@@ -83,6 +86,8 @@ export function v3ProduceHandler(deps: V3ProduceDeps): (ctx: OperationContext) =
     };
 
     return new Promise<Reply>((resolve, reject) => {
+      // What the records are read from: the request, or its decompressed bytes.
+      let source: Readable = req;
       const splitter = new JsonObjectSplitter(limits.maxRecordBytes);
       const queue: Slot[] = [];
       let head = 0;
@@ -104,14 +109,14 @@ export function v3ProduceHandler(deps: V3ProduceDeps): (ctx: OperationContext) =
       };
       const finish = () => {
         clearTimeout(lifetime);
-        req.off('data', onData);
-        req.off('end', onEnd);
+        source.off('data', onData);
+        source.off('end', onEnd);
         resolve({});
       };
       const stopReading = () => {
         inputDone = true;
-        req.off('data', onData);
-        req.off('end', onEnd);
+        source.off('data', onData);
+        source.off('end', onEnd);
         if (!req.complete) {
           // The rest of the body is not wanted: close the connection once the answer is out.
           if (!res.headersSent) res.setHeader('Connection', 'close');
@@ -124,10 +129,10 @@ export function v3ProduceHandler(deps: V3ProduceDeps): (ctx: OperationContext) =
         const stop = waitingDrain || inFlight() >= limits.maxInFlightRecords;
         if (stop && !paused) {
           paused = true;
-          req.pause();
+          source.pause();
         } else if (!stop && paused) {
           paused = false;
-          req.resume();
+          source.resume();
         }
       };
       const flush = () => {
@@ -308,11 +313,42 @@ export function v3ProduceHandler(deps: V3ProduceDeps): (ctx: OperationContext) =
       } else if (req.readableEnded) {
         onEnd();
       } else {
-        req.on('data', onData);
-        req.on('end', onEnd);
+        if (decode !== undefined) {
+          // A compressed body is inflated as it is read; pausing the inflater pauses the request.
+          const inflater = decode();
+          inflater.once('error', () => {
+            if (inputDone) return;
+            if (!started) {
+              clearTimeout(lifetime);
+              stopReading();
+              reject(Errors.badRequest('Bad Request: the body is not valid for its Content-Encoding.'));
+              return;
+            }
+            const slot: Slot = {};
+            queue.push(slot);
+            report(slot, { error_code: 400, message: 'Bad Request: the body is not valid for its Content-Encoding.' });
+            stopReading();
+            flush();
+          });
+          source = req.pipe(inflater);
+        }
+        source.on('data', onData);
+        source.on('end', onEnd);
       }
     });
   };
+}
+
+/** gzip, deflate and br bodies are inflated as they stream; another coding is a 415. */
+function decoderFor(
+  encoding: string | undefined,
+): (() => zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress) | undefined {
+  const e = (encoding ?? 'identity').trim().toLowerCase();
+  if (e === 'identity' || e === '') return undefined;
+  if (e === 'gzip' || e === 'x-gzip') return () => zlib.createGunzip();
+  if (e === 'deflate') return () => zlib.createInflate();
+  if (e === 'br') return () => zlib.createBrotliDecompress();
+  throw Errors.unsupportedMediaType(`HTTP 415 Unsupported Media Type: Content-Encoding ${e} is not supported.`);
 }
 
 function isJson(contentType: string | undefined): boolean {
