@@ -152,7 +152,7 @@ export class FakeAdmin implements AdminService {
 export async function startFakeGateway(
   kafka: FakeKafka,
   env: Record<string, string> = {},
-  extra: { schemaFormats?: SchemaFormats } = {},
+  extra: { schemaFormats?: SchemaFormats; directory?: ConsumerDirectory } = {},
 ): Promise<{ url: string; close: () => Promise<void> }> {
   const config = loadConfig({ KAFKA_BROKERS: 'fake:9092', LOG_LEVEL: 'silent', ...env });
   const logger = createLogger('silent');
@@ -168,7 +168,7 @@ export async function startFakeGateway(
     metadata: kafka,
     producer: kafka,
     admin: new FakeAdmin(kafka),
-    consumers: { service: new NoConsumers(), directory: { candidates: () => [] } },
+    consumers: { service: new NoConsumers(), directory: extra.directory ?? { candidates: () => [] } },
     ops: {
       metrics: new GatewayMetrics({ defaultMetrics: false }),
       readiness: new Readiness(),
