@@ -10,6 +10,7 @@ import { Errors } from '../../src/core/errors.js';
 import type {
   AdminService,
   AdminTopic,
+  ConsumerDirectory,
   ConsumerInstance,
   ConsumerService,
   MetadataService,
