@@ -20,16 +20,6 @@ export const MAX_EVENT_ID_LENGTH = 16 * 1024;
 /** Positions by topic, then partition: the next offset of each. */
 export type Positions = Map<string, Map<number, number>>;
 
-export function encodePositions(positions: Positions): string {
-  const topics: string[] = [];
-  for (const [topic, partitions] of positions) {
-    const parts: string[] = [];
-    for (const [partition, offset] of partitions) parts.push(`${partition}=${offset}`);
-    topics.push(`${topic}@${parts.join(',')}`);
-  }
-  return topics.join('|');
-}
-
 /** Parses a `Last-Event-ID`; throws 400 naming the header for anything this file did not write. */
 export function decodePositions(text: string): Positions {
   const invalid = () =>
@@ -63,4 +53,40 @@ export function positionList(positions: Positions): PartitionOffset[] {
     for (const [partition, offset] of partitions) out.push({ topic, partition, offset });
   }
   return out;
+}
+
+/**
+ * The positions of one stream, advanced record by record; each advance returns the event id.
+ * Only the advanced topic's part is re-encoded (a stream writes an id per record).
+ */
+export class PositionTracker {
+  private readonly segments = new Map<string, string>();
+
+  constructor(readonly positions: Positions = new Map()) {
+    for (const topic of positions.keys()) this.segments.set(topic, this.segment(topic));
+  }
+
+  /** Whether the stream has delivered (or resumed with) a position of this partition. */
+  has(topic: string, partition: number): boolean {
+    return this.positions.get(topic)?.has(partition) ?? false;
+  }
+
+  advance(topic: string, partition: number, next: number): string {
+    let partitions = this.positions.get(topic);
+    if (partitions === undefined) this.positions.set(topic, (partitions = new Map()));
+    partitions.set(partition, next);
+    this.segments.set(topic, this.segment(topic));
+    if (this.segments.size === 1) return this.segments.get(topic)!;
+    return [...this.segments.values()].join('|');
+  }
+
+  private segment(topic: string): string {
+    let text = `${topic}@`;
+    let first = true;
+    for (const [p, o] of this.positions.get(topic)!) {
+      text += first ? `${p}=${o}` : `,${p}=${o}`;
+      first = false;
+    }
+    return text;
+  }
 }

@@ -21,7 +21,7 @@ import type { Request, Response } from 'express';
 import { Errors, GatewayError } from '../core/errors.js';
 import type { ConsumedRecord, ConsumerInstance, FetchResult, PartitionOffset } from '../core/ports.js';
 import { parseAccept } from '../http/negotiation.js';
-import { decodePositions, encodePositions, positionList, type Positions } from './event-id.js';
+import { PositionTracker, decodePositions, positionList, type Positions } from './event-id.js';
 
 export const EVENT_STREAM = 'text/event-stream';
 
@@ -106,7 +106,7 @@ export class RecordStreams {
     try {
       if (resumeFrom === undefined) lineage.origins = new Map();
       else await this.resume(s.instance, lineage, resumeFrom);
-      await this.run(s, lineage, resumeFrom ?? new Map());
+      await this.run(s, lineage, new PositionTracker(resumeFrom));
     } finally {
       this.total--;
       const left = (this.perCaller.get(s.caller) ?? 1) - 1;
@@ -138,7 +138,7 @@ export class RecordStreams {
     if (seeks.length > 0) await instance.seek(seeks);
   }
 
-  private async run(s: StreamRequest, lineage: Lineage, positions: Positions): Promise<void> {
+  private async run(s: StreamRequest, lineage: Lineage, positions: PositionTracker): Promise<void> {
     const { res, instance } = s;
     const abort = new AbortController();
     let finished!: () => void;
@@ -249,18 +249,17 @@ export class RecordStreams {
     return timer;
   }
 
-  private events(records: ConsumedRecord[], texts: string[], positions: Positions, lineage: Lineage): string {
+  private events(records: ConsumedRecord[], texts: string[], positions: PositionTracker, lineage: Lineage): string {
     let out = '';
     for (let i = 0; i < texts.length; i++) {
       const r = records[i]!;
-      let partitions = positions.get(r.topic);
-      if (partitions === undefined) positions.set(r.topic, (partitions = new Map()));
-      const k = key(r.topic, r.partition);
-      if (!lineage.origins.has(k) && !partitions.has(r.partition)) {
-        lineage.origins.set(k, { topic: r.topic, partition: r.partition, offset: r.offset });
+      if (!positions.has(r.topic, r.partition)) {
+        const k = key(r.topic, r.partition);
+        if (!lineage.origins.has(k))
+          lineage.origins.set(k, { topic: r.topic, partition: r.partition, offset: r.offset });
       }
-      partitions.set(r.partition, r.offset + 1);
-      out += `id: ${encodePositions(positions)}\ndata: ${oneLine(texts[i]!)}\n\n`;
+      const id = positions.advance(r.topic, r.partition, r.offset + 1);
+      out += `id: ${id}\ndata: ${oneLine(texts[i]!)}\n\n`;
     }
     return out;
   }

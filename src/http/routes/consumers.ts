@@ -22,6 +22,7 @@ import type { OperationHandlers } from '../contract-router.js';
 import type { Operation } from '../operation.js';
 import type { SchemaFormats } from '../../formats/schema-formats.js';
 import { RecordStreams } from '../../streaming/record-stream.js';
+import { v2Renderer } from '../../streaming/render.js';
 
 export interface ConsumerRouteDeps {
   operation: Operation;
@@ -238,17 +239,7 @@ export function consumerHandlers(deps: ConsumerRouteDeps): OperationHandlers {
         caller: clientKey(req, req.res!),
         maxBytes: maxBytes !== undefined && maxBytes > 0 ? Math.min(maxBytes, deps.limits.maxFetchBytes) : undefined,
         keepAlive: () => instanceOf(req, params),
-        // The v2 fetch's renderer, one record at a time: each record is one event.
-        render: async (records) => {
-          const fields = await fieldRenderer(instance.format, records, deps.schemaFormats);
-          const texts: string[] = [];
-          for (const r of records) {
-            const one = renderRecords([r], fields, !strict);
-            if (one.count === 0) return { texts, failure: one.failure };
-            texts.push(one.text.slice(1, -1));
-          }
-          return { texts };
-        },
+        render: v2Renderer(instance.format, !strict, deps.schemaFormats),
       });
       return {};
     }
