@@ -14,6 +14,8 @@
 import avro from 'avsc';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { Ajv as Ajv07, type ErrorObject } from 'ajv';
+import type { RegExpEngine } from 'ajv/dist/types/index.js';
+import { RE2JS } from 're2js';
 import addFormats from 'ajv-formats';
 import protobuf from 'protobufjs';
 import type { ValidationIssue } from '../core/errors.js';
@@ -141,9 +143,9 @@ function jsonCodec(id: number, schema: ResolvedSchema): Codec {
   const root = parse(schema.schema);
   const draft = typeof root === 'object' ? String(root.$schema ?? '') : '';
   // Draft-07 and older are the common case in the wild (and Confluent's default); 2020-12 otherwise.
-  const ajv = /draft-0[4-7]/.test(draft)
-    ? new Ajv07({ allErrors: true, strict: false })
-    : new Ajv2020({ allErrors: true, strict: false });
+  // A client's schema runs its `pattern`s on its own values: RE2 keeps that linear-time.
+  const options = { allErrors: true, strict: false, code: { regExp: re2Engine } };
+  const ajv = /draft-0[4-7]/.test(draft) ? new Ajv07(options) : new Ajv2020(options);
   addFormats.default(ajv);
   let validate: ReturnType<Ajv07['compile']>;
   try {
@@ -172,6 +174,19 @@ function jsonCodec(id: number, schema: ResolvedSchema): Codec {
     },
   };
 }
+
+/**
+ * JSON Schema's `pattern` and `patternProperties` with RE2 (re2js): linear-time, so no schema can
+ * make a record's check take exponential time. Look-around and back-references are not supported.
+ */
+export const re2Engine: RegExpEngine = Object.assign(
+  (pattern: string) => {
+    const re = RE2JS.compile(pattern);
+    // toString: Ajv keys its compiled patterns by it (an object's default would make them all one).
+    return { test: (s: string) => re.matcher(s).find(), toString: () => `re2:${pattern}` };
+  },
+  { code: 're2js' },
+);
 
 // ---------------------------------------------------------------------------------------------
 // Protobuf

@@ -78,6 +78,32 @@ describe('schema formats over the registry port', () => {
     assert.equal(decoder.render(nested), '{"text":"hi"}');
   });
 
+  it("jsonschema: a client's pattern cannot take exponential time (RE2), and each pattern keeps its meaning", async () => {
+    const registry = new FakeRegistry();
+    const formats = new SchemaFormats(registry);
+    const schema = JSON.stringify({
+      type: 'object',
+      properties: { s: { type: 'string', pattern: '^(a+)+$' } },
+      patternProperties: { '^x-': { type: 'integer' } },
+    });
+    const codec = await formats.forProduce('t', 'value', 'jsonschema', { schema });
+    const started = Date.now();
+    assert.throws(
+      () => codec.encode({ s: `${'a'.repeat(5000)}!`, 'x-1': 'no' }),
+      (err: { issues: unknown }) => {
+        assert.deepEqual(err.issues, [
+          { path: '/s', message: 'must match pattern "^(a+)+$"' },
+          { path: '/x-1', message: 'must be integer' },
+        ]);
+        return true;
+      },
+    );
+    assert.ok(Date.now() - started < 1000, 'a backtracking engine would not return');
+    // Look-around is not RE2: such a schema is refused as invalid (42205), not run.
+    const lookahead = JSON.stringify({ type: 'string', pattern: '(?=a)' });
+    await assert.rejects(formats.forProduce('u', 'value', 'jsonschema', { schema: lookahead }), { errorCode: 42205 });
+  });
+
   it('compiles a schema once per id, and registers a schema text once per subject', async () => {
     const registry = new FakeRegistry();
     const formats = new SchemaFormats(registry);

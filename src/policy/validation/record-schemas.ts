@@ -9,6 +9,7 @@ import { Ajv as Ajv07 } from 'ajv';
 import addFormats from 'ajv-formats';
 import { Errors, GatewayError, type ValidationIssue } from '../../core/errors.js';
 import type { SchemaRegistry } from '../../core/ports.js';
+import { re2Engine } from '../../formats/codecs.js';
 import { ruleFor, type JsonSchema, type TopicPolicies } from '../../config/topic-policies.js';
 import { describe } from './openapi.js';
 
@@ -161,9 +162,9 @@ export class RecordSchemas {
   /** Registry schemas each get an Ajv of their own: versions of one schema may share an `$id`. */
   private compileFresh(schema: JsonSchema): ValidateFunction {
     const draft = typeof schema === 'object' ? String(schema.$schema ?? '') : '';
-    const ajv = /draft-0[4-7]/.test(draft)
-      ? withFormats(new Ajv07({ allErrors: true, strict: false }))
-      : withFormats(new Ajv2020({ allErrors: true, strict: false }));
+    // Whoever may register under the subject writes these patterns: RE2 keeps them linear-time.
+    const options = { allErrors: true, strict: false, code: { regExp: re2Engine } };
+    const ajv = /draft-0[4-7]/.test(draft) ? withFormats(new Ajv07(options)) : withFormats(new Ajv2020(options));
     return ajv.compile(schema);
   }
 
