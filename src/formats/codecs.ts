@@ -179,9 +179,17 @@ function jsonCodec(id: number, schema: ResolvedSchema): Codec {
  * JSON Schema's `pattern` and `patternProperties` with RE2 (re2js): linear-time, so no schema can
  * make a record's check take exponential time. Look-around and back-references are not supported.
  */
+const MAX_PATTERN_PROGRAM = 2_000;
+
 export const re2Engine: RegExpEngine = Object.assign(
   (pattern: string) => {
     const re = RE2JS.compile(pattern);
+    // Linear in the input, but also in the program: a huge counted repetition is refused too.
+    if (re.programSize() > MAX_PATTERN_PROGRAM) {
+      throw new Error(
+        `pattern ${JSON.stringify(pattern.slice(0, 80))} is too complex for RE2 (${re.programSize()} instructions; at most ${MAX_PATTERN_PROGRAM})`,
+      );
+    }
     // toString: Ajv keys its compiled patterns by it (an object's default would make them all one).
     return { test: (s: string) => re.matcher(s).find(), toString: () => `re2:${pattern}` };
   },

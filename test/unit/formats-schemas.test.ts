@@ -102,6 +102,9 @@ describe('schema formats over the registry port', () => {
     // Look-around is not RE2: such a schema is refused as invalid (42205), not run.
     const lookahead = JSON.stringify({ type: 'string', pattern: '(?=a)' });
     await assert.rejects(formats.forProduce('u', 'value', 'jsonschema', { schema: lookahead }), { errorCode: 42205 });
+    // Nor a pattern whose RE2 program is huge (linear time, but in a huge program).
+    const huge = JSON.stringify({ type: 'string', pattern: '((a{1,100}){1,100}){1,10}' });
+    await assert.rejects(formats.forProduce('v', 'value', 'jsonschema', { schema: huge }), { errorCode: 42205 });
   });
 
   it('compiles a schema once per id, and registers a schema text once per subject', async () => {
