@@ -3,6 +3,7 @@
  * own listener) or the client of an external one, both as the SchemaRegistry port the schema
  * formats use. Undefined when the registry is turned off.
  */
+import cluster from 'node:cluster';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -80,7 +81,7 @@ export async function startSchemaRegistry(
     logger,
   });
   const { tls } = config.security;
-  const server =
+  const createServer = () =>
     tls === undefined
       ? http.createServer({ keepAliveTimeout: 65_000 }, app)
       : (https.createServer(
@@ -95,16 +96,23 @@ export async function startSchemaRegistry(
           },
           app,
         ) as unknown as http.Server);
-  const port = await new Promise<number>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(sr.port, sr.host, () => resolve((server.address() as AddressInfo).port));
-  });
+  const listen = (server: http.Server, port: number, exclusive: boolean) =>
+    new Promise<number>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ port, host: sr.host, exclusive }, () => resolve((server.address() as AddressInfo).port));
+    });
+  const server = createServer();
+  const port = await listen(server, sr.port, false);
+  // A cluster worker (WORKERS > 1) shares the port with its siblings, so a request sent there may
+  // reach any of them: it also listens on a port of its own, which is where writes are forwarded.
+  const direct = cluster.isWorker && sr.advertisedUrl === undefined ? createServer() : undefined;
+  const directPort = direct === undefined ? port : await listen(direct, 0, true);
   const scheme = tls === undefined ? 'http' : 'https';
   const host = sr.host.includes(':') ? `[${sr.host}]` : sr.host;
   const url = `${scheme}://${host}:${port}`;
   // Other replicas cannot reach a wildcard address: they are told this machine's name instead.
   const wildcard = sr.host === '0.0.0.0' || sr.host === '::';
-  const advertised = sr.advertisedUrl ?? (wildcard ? `${scheme}://${hostname()}:${port}` : url);
+  const advertised = sr.advertisedUrl ?? `${scheme}://${wildcard ? hostname() : host}:${directPort}`;
   const election = new LeaderElection(
     createKafka({ brokers: config.kafka.brokers, clientId: electionClientId(advertised), logger }),
     sr.group,
@@ -117,6 +125,7 @@ export async function startSchemaRegistry(
   } catch (err) {
     await Promise.allSettled([election.close(), store.close()]);
     server.close();
+    direct?.close();
     throw err;
   }
   logger.info({ url, advertised, topic: sr.topic }, 'schema registry listening');
@@ -207,9 +216,14 @@ export async function startSchemaRegistry(
     leader: () => leader(),
     ready: () => store.ping(),
     close: async () => {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await closed;
+      await Promise.all(
+        [server, direct].map(async (s) => {
+          if (s === undefined) return;
+          const closed = new Promise<void>((resolve) => s.close(() => resolve()));
+          s.closeAllConnections();
+          await closed;
+        }),
+      );
       await election.close();
       await store.close();
     },
