@@ -292,12 +292,6 @@ export interface ConfigChange {
   value?: string | null;
 }
 
-export interface GroupSummary {
-  groupId: string;
-  /** Kafka's protocol type: `consumer` for consumer groups, '' for simple (offsets-only) groups. */
-  protocolType: string;
-}
-
 export interface GroupMember {
   memberId: string;
   clientId: string;
@@ -345,7 +339,8 @@ export interface AdminService {
   topicConfigs(name: string): Promise<ConfigEntry[]>;
   /** Applies the changes together (40002 when Kafka refuses one; nothing changes then). */
   alterTopicConfigs(name: string, changes: ConfigChange[], validateOnly: boolean): Promise<void>;
-  listGroups(): Promise<GroupSummary[]>;
+  /** Every group, described (groups Kafka does not know are left out), by id. */
+  listGroups(): Promise<GroupDescription[]>;
   /** undefined when Kafka knows no such group (its state is DEAD). */
   describeGroup(groupId: string): Promise<GroupDescription | undefined>;
   /** One entry per partition with a committed offset; empty when the group committed none. */

@@ -18,7 +18,6 @@ import type {
   ConfigEntry,
   ConfigSource,
   GroupDescription,
-  GroupSummary,
   NewTopicSpec,
   PartitionLag,
 } from '../../core/ports.js';
@@ -214,33 +213,24 @@ export class KafkaAdmin implements AdminService {
     }
   }
 
-  async listGroups(): Promise<GroupSummary[]> {
+  /** Every group Kafka knows, described (one DescribeGroups request per coordinator and 100 groups), by id. */
+  async listGroups(): Promise<GroupDescription[]> {
     const { groups } = await this.call(() => this.admin.listGroups());
-    return groups
-      .map((g) => ({ groupId: g.groupId, protocolType: g.protocolType }))
-      .sort((a, b) => cmp(a.groupId, b.groupId));
+    const ids = groups.map((g) => g.groupId).sort(cmp);
+    const out: GroupDescription[] = [];
+    for (let i = 0; i < ids.length; i += 100) {
+      const { groups: described } = await this.call(() => this.admin.describeGroups(ids.slice(i, i + 100)));
+      for (const g of described) {
+        const d = toDescription(g);
+        if (d !== undefined) out.push(d);
+      }
+    }
+    return out.sort((a, b) => cmp(a.groupId, b.groupId));
   }
 
   async describeGroup(groupId: string): Promise<GroupDescription | undefined> {
     const { groups } = await this.call(() => this.admin.describeGroups([groupId]));
-    const g = groups.find((x) => x.groupId === groupId);
-    if (g === undefined || g.state === 'Dead') return undefined;
-    return {
-      groupId,
-      state: stateOf(g.state),
-      protocolType: g.protocolType,
-      protocol: g.protocol,
-      coordinator: null,
-      members: g.members
-        .map((m) => ({
-          memberId: m.memberId,
-          clientId: m.clientId,
-          instanceId: (m as { groupInstanceId?: string | null }).groupInstanceId ?? null,
-          host: m.clientHost,
-          assignments: decodeAssignment(g.protocolType, m.memberAssignment),
-        }))
-        .sort((a, b) => cmp(a.memberId, b.memberId)),
-    };
+    return toDescription(groups.find((x) => x.groupId === groupId));
   }
 
   async groupLags(groupId: string): Promise<PartitionLag[]> {
@@ -343,6 +333,29 @@ interface RawSynonym {
   configName: string;
   configValue: string | null;
   configSource: number;
+}
+
+type RawGroup = Awaited<ReturnType<Admin['describeGroups']>>['groups'][number];
+
+/** kafkajs's group description in the port's terms; undefined for a group Kafka does not know (DEAD). */
+function toDescription(g: RawGroup | undefined): GroupDescription | undefined {
+  if (g === undefined || g.state === 'Dead') return undefined;
+  return {
+    groupId: g.groupId,
+    state: stateOf(g.state),
+    protocolType: g.protocolType,
+    protocol: g.protocol,
+    coordinator: null,
+    members: g.members
+      .map((m) => ({
+        memberId: m.memberId,
+        clientId: m.clientId,
+        instanceId: (m as { groupInstanceId?: string | null }).groupInstanceId ?? null,
+        host: m.clientHost,
+        assignments: decodeAssignment(g.protocolType, m.memberAssignment),
+      }))
+      .sort((a, b) => cmp(a.memberId, b.memberId)),
+  };
 }
 
 function toTopic(name: string, partitions: RawPartition[]): AdminTopic {
