@@ -147,7 +147,8 @@ export function v3ProduceHandler(deps: V3ProduceDeps): (ctx: OperationContext) =
           queue.splice(0, head);
           head = 0;
         }
-        if (out !== '' && !res.write(out)) {
+        // One drain listener at a time, however many flushes happen while the client is behind.
+        if (out !== '' && !res.write(out) && !waitingDrain) {
           waitingDrain = true;
           res.once('drain', () => {
             waitingDrain = false;
