@@ -162,6 +162,10 @@ export async function startGateway(
   // request is served as if it had none (RFC 9110 allows either).
   server.on('checkExpectation', listener);
   limitConnections(server, config.http.connections);
+  // node ends a request whose body is not complete after requestTimeout (default 300 s): a v3
+  // streaming produce lives up to V3_STREAM_MAX_DURATION_MS. Bodies that must arrive sooner have
+  // their own deadline (BODY_TIMEOUT_MS, http/body-deadline.ts).
+  server.requestTimeout = config.v3.streamMaxDurationMs + 60_000;
   const port = await listen(server, config.http.port, config.http.host);
   const url = urlOf(config.http.host, port, tls === undefined ? 'http' : 'https');
   // Sibling workers (WORKERS > 1) forward consumer requests here: plain HTTP, loopback only,

@@ -337,6 +337,11 @@ describe('v3 produce limits', () => {
     }
   });
 
+  it("node's own request deadline does not cut a stream before V3_STREAM_MAX_DURATION_MS", () => {
+    // node's default (300 s) would end every stream after five minutes.
+    assert.ok(gw.server.requestTimeout > 3_600_000, `requestTimeout ${gw.server.requestTimeout}`);
+  });
+
   it('a record above V3_STREAM_MAX_RECORD_BYTES ends the stream with a 400 report', async () => {
     const small = await startTestGateway({ V3_STREAM_MAX_RECORD_BYTES: '200' });
     try {
