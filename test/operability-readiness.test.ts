@@ -2,9 +2,8 @@
 // stops, /readyz answers 503 naming Kafka while /healthz (the process) stays 200.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { loadConfig } from '../src/config/config.js';
 import { startGateway, type RunningGateway } from '../src/gateway.js';
-import { request } from './support/gateway.js';
+import { request, testConfig } from './support/gateway.js';
 
 interface LocalKafka {
   brokers: string;
@@ -20,7 +19,7 @@ let gw: RunningGateway | undefined;
 before(async () => {
   kafka = await startLocalKafka({ heap: '256m' });
   gw = await startGateway(
-    loadConfig({ KAFKA_BROKERS: kafka.brokers, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent' }),
+    testConfig({ KAFKA_BROKERS: kafka.brokers, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent' }),
   );
 });
 after(async () => {

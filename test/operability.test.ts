@@ -3,10 +3,9 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { loadConfig } from '../src/config/config.js';
 import { startGateway, type RunningGateway } from '../src/gateway.js';
 import { createLogger } from '../src/observability/logger.js';
-import { JSON_V2, V2, post, request, startTestGateway } from './support/gateway.js';
+import { JSON_V2, V2, post, request, startTestGateway, testConfig } from './support/gateway.js';
 import { admin, brokers, closeAdmin, createTopic, readRecords } from './support/kafka.js';
 
 const HEART_RATE = { deviceid: 'AppleWatch4', heartrate: '72', timestamp: '2019-10-07 12:46:13' };
@@ -20,7 +19,7 @@ async function gatewayWithLogs(env: Record<string, string> = {}): Promise<{ gw: 
       done();
     },
   });
-  const config = loadConfig({ KAFKA_BROKERS: brokers.join(','), HOST: '127.0.0.1', PORT: '0', ...env });
+  const config = testConfig({ KAFKA_BROKERS: brokers.join(','), HOST: '127.0.0.1', PORT: '0', ...env });
   const gw = await startGateway(config, createLogger('debug', sink));
   return { gw, lines };
 }

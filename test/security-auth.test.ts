@@ -10,7 +10,7 @@ import jwt from 'jsonwebtoken';
 import pino from 'pino';
 import { loadConfig } from '../src/config/config.js';
 import { startGateway, type RunningGateway } from '../src/gateway.js';
-import { JSON_V2, post, request, startTestGateway } from './support/gateway.js';
+import { JSON_V2, post, request, startTestGateway, testConfig } from './support/gateway.js';
 import { brokers, closeAdmin, createTopic, recordCount } from './support/kafka.js';
 import {
   AUDIENCE,
@@ -232,7 +232,7 @@ describe('anonymous access', () => {
         cb();
       },
     });
-    const config = loadConfig({
+    const config = testConfig({
       KAFKA_BROKERS: brokers.join(','),
       HOST: '127.0.0.1',
       PORT: '0',

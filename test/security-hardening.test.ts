@@ -7,11 +7,10 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import jwt from 'jsonwebtoken';
-import { loadConfig } from '../src/config/config.js';
 import { startGateway, type RunningGateway } from '../src/gateway.js';
 import { createLogger } from '../src/observability/logger.js';
 import { may, type Policy } from '../src/policy/authz/policy.js';
-import { JSON_V2, V2, post, request, startTestGateway } from './support/gateway.js';
+import { JSON_V2, V2, post, request, startTestGateway, testConfig } from './support/gateway.js';
 import { brokers, closeAdmin, createTopic, readRecords, recordCount, uniqueName } from './support/kafka.js';
 import { idleSocket, rawRequest } from './support/raw-http.js';
 import { waitUntil } from './support/wait.js';
@@ -253,7 +252,7 @@ describe('credentials', () => {
         done();
       },
     });
-    const config = loadConfig({ ...jwtEnv, KAFKA_BROKERS: brokers.join(','), HOST: '127.0.0.1', PORT: '0' });
+    const config = testConfig({ ...jwtEnv, KAFKA_BROKERS: brokers.join(','), HOST: '127.0.0.1', PORT: '0' });
     const gw = await startGateway(config, createLogger('debug', sink));
     gateways.push(gw);
     const secret = hsToken({ sub: 'leaky' }).split('.').slice(0, 2).join('.') + '.c2VjcmV0LXNpZ25hdHVyZQ';

@@ -3,7 +3,7 @@
  * broker; with GATEWAY_URL set, an external one (a container, a deployed replica) that the suites
  * which make sense against any gateway run against unchanged.
  */
-import { loadConfig } from '../../src/config/config.js';
+import { loadConfig, type Config } from '../../src/config/config.js';
 import { startGateway, type RunningGateway } from '../../src/gateway.js';
 import { brokers } from './kafka.js';
 import { waitUntil } from './wait.js';
@@ -33,18 +33,23 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
     }
     return externalHandle(externalGateway);
   }
-  const config = loadConfig({
+  return startGateway(testConfig(env));
+}
+
+/** The settings of an in-process test gateway: `env` on top of the test defaults. */
+export function testConfig(env: Record<string, string> = {}): Config {
+  return loadConfig({
     KAFKA_BROKERS: brokers.join(','),
     HOST: '127.0.0.1',
     PORT: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     // No load balancer in front of in-process test gateways: close() needs no drain delay.
     SHUTDOWN_DELAY_MS: '0',
-    // The embedded schema registry (on by default, port 8081) only where a test asks for it.
+    // The embedded schema registry (on by default, on the fixed port 8081) only where a test asks
+    // for it: gateways of concurrent test files would otherwise fight over that port.
     SCHEMA_REGISTRY_ENABLED: 'false',
     ...env,
   });
-  return startGateway(config);
 }
 
 /**
