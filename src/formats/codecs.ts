@@ -76,7 +76,7 @@ function avroCodec(id: number, schema: ResolvedSchema): Codec {
       throw new SchemaParseError(`not JSON: ${(err as Error).message}`);
     }
     try {
-      return avro.Type.forSchema(json as avro.Schema, { registry, wrapUnions: true });
+      return avro.Type.forSchema(json as avro.Schema, { registry, wrapUnions: true, typeHook: guardedTypes });
     } catch (err) {
       throw new InvalidSchemaError((err as Error).message);
     }
@@ -100,6 +100,104 @@ function avroCodec(id: number, schema: ResolvedSchema): Codec {
       return type.toString(type.fromBuffer(rest));
     },
   };
+}
+
+/** Items of a block read from bytes that could each take no byte at all (null, empty records). */
+const MAX_EMPTY_ITEMS = 100_000;
+
+interface AvroTap {
+  buf: Buffer;
+  pos: number;
+  readLong(): number;
+  skipLong(): void;
+}
+interface AvroInternals {
+  typeName: string;
+  size?: number;
+  fields?: Array<{ type: avro.Type }>;
+  underlyingType?: avro.Type;
+  itemsType?: avro.Type;
+  valuesType?: avro.Type;
+  _read(tap: AvroTap): unknown;
+}
+const internals = (t: avro.Type) => t as unknown as AvroInternals;
+
+/**
+ * Bytes from Kafka are untrusted: avsc reads an array's or map's block count and loops that many
+ * times (a 10-byte record claiming 4 billion items holds the event loop). Arrays and maps are
+ * built as these subclasses (avsc's typeHook), which refuse a block count larger than the bytes
+ * left (each item takes at least a byte; a map entry has its key) or, for array items that may
+ * take none (null, empty records), larger than MAX_EMPTY_ITEMS in all.
+ */
+const ArrayBase = avro.types.ArrayType as unknown as new (schema: unknown, opts: unknown) => avro.Type;
+const MapBase = avro.types.MapType as unknown as new (schema: unknown, opts: unknown) => avro.Type;
+const emptyItems = new WeakMap<avro.Type, boolean>();
+
+function checkBlock(type: avro.Type, tap: AvroTap, n: number, readSoFar: number): void {
+  const t = internals(type);
+  let empty = false;
+  if (t.itemsType !== undefined) {
+    empty = emptyItems.get(type) ?? mayTakeNoBytes(t.itemsType, new Set());
+    emptyItems.set(type, empty);
+  }
+  const limit = empty ? MAX_EMPTY_ITEMS - readSoFar : tap.buf.length - tap.pos;
+  if (n > limit) throw new Error(`an Avro ${t.typeName} block claims ${n} items, more than its bytes can hold`);
+}
+
+/** Reads blocks as avsc does, each count checked first. */
+function readBlocks(type: avro.Type, tap: AvroTap, item: (tap: AvroTap) => void): void {
+  let read = 0;
+  let n: number;
+  while ((n = tap.readLong())) {
+    if (n < 0) {
+      n = -n;
+      tap.skipLong(); // the block's size in bytes
+    }
+    checkBlock(type, tap, n, read);
+    read += n;
+    while (n--) item(tap);
+  }
+}
+
+class GuardedArrayType extends ArrayBase {
+  _read(tap: AvroTap): unknown[] {
+    const items = internals(this).itemsType!;
+    const out: unknown[] = [];
+    readBlocks(this, tap, (t) => out.push(internals(items)._read(t)));
+    return out;
+  }
+}
+
+class GuardedMapType extends MapBase {
+  _read(tap: AvroTap & { readString(): string }): Record<string, unknown> {
+    const values = internals(this).valuesType!;
+    const out: Record<string, unknown> = {};
+    readBlocks(this, tap, (t) => {
+      const key = (t as AvroTap & { readString(): string }).readString();
+      out[key] = internals(values)._read(t);
+    });
+    return out;
+  }
+}
+
+function guardedTypes(schema: unknown, opts: unknown): avro.Type | undefined {
+  if (typeof schema !== 'object' || schema === null || 'logicalType' in schema) return undefined;
+  const type = (schema as { type?: unknown }).type;
+  if (type === 'array') return new GuardedArrayType(schema, opts);
+  if (type === 'map') return new GuardedMapType(schema, opts);
+  return undefined;
+}
+
+function mayTakeNoBytes(t: avro.Type, seen: Set<avro.Type>): boolean {
+  const o = internals(t);
+  if (seen.has(t)) return false;
+  seen.add(t);
+  if (o.typeName === 'null') return true;
+  if (o.typeName === 'fixed') return o.size === 0;
+  if (o.typeName === 'record' || o.typeName === 'error')
+    return (o.fields ?? []).every((f) => mayTakeNoBytes(f.type, seen));
+  if (o.underlyingType !== undefined) return mayTakeNoBytes(o.underlyingType, seen);
+  return false;
 }
 
 /** Where an Avro value breaks its schema, as precisely as avsc can say. */

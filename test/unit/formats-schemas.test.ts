@@ -107,6 +107,34 @@ describe('schema formats over the registry port', () => {
     await assert.rejects(formats.forProduce('v', 'value', 'jsonschema', { schema: huge }), { errorCode: 42205 });
   });
 
+  it('avro: a block count its bytes cannot hold is refused at once, not looped over', async () => {
+    const registry = new FakeRegistry();
+    const schema = JSON.stringify({
+      type: 'record',
+      name: 'R',
+      fields: [
+        { name: 'xs', type: { type: 'array', items: 'int' } },
+        { name: 'ns', type: { type: 'array', items: 'null' } },
+        { name: 'm', type: { type: 'map', values: 'int' } },
+      ],
+    });
+    const id = await registry.register('t-value', { schemaType: 'AVRO', schema, references: [] });
+    const formats = new SchemaFormats(registry);
+    const codec = await formats.forProduce('t', 'value', 'avro', { id });
+    const fine = codec.encode({ xs: [1, 2], ns: [null], m: { a: 1 } });
+    const huge = [0xfe, 0xff, 0xff, 0xff, 0x0f]; // a block of 2^31 - 1 items
+    const claims = [
+      frame(id, Buffer.from([...huge, 0x02])), // ints, with one byte left
+      frame(id, Buffer.from([0x00, ...huge])), // nulls (each takes no byte)
+      frame(id, Buffer.from([0x00, 0x00, ...huge])), // map entries
+    ];
+    const decoder = await formats.decoderFor([fine, ...claims]);
+    assert.equal(decoder.render(fine), '{"xs":[1,2],"ns":[null],"m":{"a":1}}');
+    const started = Date.now();
+    for (const bytes of claims) assert.throws(() => decoder.render(bytes), /claims 2147483647 items/);
+    assert.ok(Date.now() - started < 1000);
+  });
+
   it('compiles a schema once per id, and registers a schema text once per subject', async () => {
     const registry = new FakeRegistry();
     const formats = new SchemaFormats(registry);
