@@ -169,6 +169,18 @@ export function v3ProduceHandler(deps: V3ProduceDeps): (ctx: OperationContext) =
       const submit = (batch: Pending[]) => {
         if (batch.length === 0) return;
         submitting++;
+        let handedOver = false;
+        /** Fills the batch's reports; whatever goes wrong, every record gets one and the stream moves on. */
+        const settle = (fill: () => void) => {
+          try {
+            fill();
+          } catch (err) {
+            for (const p of batch) if (p.slot.text === undefined) report(p.slot, errorReport(err));
+          } finally {
+            submitting--;
+            flush();
+          }
+        };
         chain = chain.then(async () => {
           const admitted: Pending[] = [];
           for (const p of batch) {
@@ -191,38 +203,45 @@ export function v3ProduceHandler(deps: V3ProduceDeps): (ctx: OperationContext) =
                   admitted.map((p) => p.decoded.record),
                   deadline,
                 );
+          handedOver = true;
           void produced.then(
-            (outcomes) => {
-              let ok = 0;
-              let bytes = 0;
-              outcomes.forEach((o, i) => {
-                const p = admitted[i]!;
-                if (o.ok) {
-                  ok++;
-                  bytes += p.bytes;
-                  report(p.slot, {
-                    error_code: 200,
-                    cluster_id: clusterId,
-                    topic_name: topic,
-                    partition_id: o.partition,
-                    offset: o.offset,
-                    timestamp: new Date(p.decoded.timestamp).toISOString(),
-                    ...(p.decoded.key === undefined ? {} : { key: p.decoded.key }),
-                    ...(p.decoded.value === undefined ? {} : { value: p.decoded.value }),
-                  });
-                } else report(p.slot, { error_code: o.errorCode, message: o.error });
-              });
-              if (ok > 0) deps.onProduced?.(topic, ok, bytes);
-              submitting--;
-              flush();
-            },
-            (err: unknown) => {
-              for (const p of admitted) report(p.slot, errorReport(err));
-              submitting--;
-              flush();
-            },
+            (outcomes) =>
+              settle(() => {
+                let ok = 0;
+                let bytes = 0;
+                outcomes.forEach((o, i) => {
+                  const p = admitted[i]!;
+                  if (o.ok) {
+                    ok++;
+                    bytes += p.bytes;
+                    report(p.slot, {
+                      error_code: 200,
+                      cluster_id: clusterId,
+                      topic_name: topic,
+                      partition_id: o.partition,
+                      offset: o.offset,
+                      timestamp: new Date(p.decoded.timestamp).toISOString(),
+                      ...(p.decoded.key === undefined ? {} : { key: p.decoded.key }),
+                      ...(p.decoded.value === undefined ? {} : { value: p.decoded.value }),
+                    });
+                  } else report(p.slot, { error_code: o.errorCode, message: o.error });
+                });
+                if (ok > 0) deps.onProduced?.(topic, ok, bytes);
+                // Never a slot left open (that would hold every later report back).
+                for (const p of admitted) if (p.slot.text === undefined) report(p.slot, errorReport(undefined));
+              }),
+            (err: unknown) =>
+              settle(() => {
+                for (const p of admitted) report(p.slot, errorReport(err));
+              }),
           );
           flush();
+        });
+        chain = chain.catch((err: unknown) => {
+          if (!handedOver)
+            settle(() => {
+              throw err;
+            });
         });
       };
 
