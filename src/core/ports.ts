@@ -67,8 +67,12 @@ export interface MetadataService {
 // Consumer instances (the v2 consumer API). The Kafka bridge (src/kafka/consumers) implements
 // these; the routes see only bytes, partitions and offsets.
 
-/** avro, jsonschema and protobuf records are decoded by the schema id in each record (src/formats). */
-export type ConsumerFormat = 'json' | 'binary' | 'avro' | 'jsonschema' | 'protobuf';
+/**
+ * The v2 embedded format: how keys and values travel inside the JSON envelope, for produce (the
+ * Content-Type) and for a consumer instance (chosen at creation). avro, jsonschema and protobuf go
+ * through the schema registry (src/formats); consumed records are decoded by the id in each.
+ */
+export type EmbeddedFormat = 'json' | 'binary' | 'avro' | 'jsonschema' | 'protobuf';
 
 export interface TopicPartition {
   topic: string;
@@ -94,7 +98,7 @@ export interface ConsumedRecord {
 
 /** The whitelisted settings a client may choose at creation; nothing else reaches Kafka. */
 export interface ConsumerSettings {
-  format: ConsumerFormat;
+  format: EmbeddedFormat;
   /** `none`: a fetch fails (40903) for an assigned partition with no committed offset and no seek, as Kafka's poll. */
   autoOffsetReset: 'earliest' | 'latest' | 'none';
   autoCommit: boolean;
@@ -126,7 +130,7 @@ export interface FetchResult {
 export interface ConsumerInstance {
   readonly group: string;
   readonly name: string;
-  readonly format: ConsumerFormat;
+  readonly format: EmbeddedFormat;
   /** The instance's own longest fetch wait (consumer.request.timeout.ms), if it chose one. */
   readonly requestTimeoutMs?: number;
   /** Replaces the subscription; an empty list unsubscribes. Throws 40903 while assigned. */

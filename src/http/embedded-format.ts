@@ -5,11 +5,12 @@
  * null (or an absent field) is a Kafka null in both.
  */
 import { stringifyJson } from '../core/json.js';
-import type { RecordHeader } from '../core/ports.js';
+import type { EmbeddedFormat, RecordHeader } from '../core/ports.js';
 
-export type Format = 'json' | 'binary';
+/** The two formats that need no schema. */
+type SchemalessFormat = Extract<EmbeddedFormat, 'json' | 'binary'>;
 
-export function encodeField(format: Format, v: unknown, lossless: boolean): Buffer | null {
+export function encodeField(format: SchemalessFormat, v: unknown, lossless: boolean): Buffer | null {
   if (v === null || v === undefined) return null;
   if (format === 'binary') return Buffer.from(v as string, 'base64');
   return Buffer.from(stringifyJson(v, lossless), 'utf8');
@@ -25,7 +26,7 @@ export function encodeHeaders(headers: Array<{ key: string; value: string | null
  * text itself — byte-faithful (no number is ever re-printed) and cheaper than parsing into values
  * and printing them again. Throws SyntaxError for bytes that are not JSON (json format).
  */
-export function renderField(format: Format, bytes: Buffer | null): string {
+export function renderField(format: SchemalessFormat, bytes: Buffer | null): string {
   if (bytes === null) return 'null';
   if (format === 'binary') return `"${bytes.toString('base64')}"`;
   const text = bytes.toString('utf8');

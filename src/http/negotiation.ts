@@ -6,8 +6,7 @@
  * IoT devices send.
  */
 import { Errors } from '../core/errors.js';
-
-export type EmbeddedFormat = 'binary' | 'json' | 'avro' | 'jsonschema' | 'protobuf';
+import type { EmbeddedFormat } from '../core/ports.js';
 
 export const V2 = 'application/vnd.kafka.v2+json';
 export const mediaTypeOf = (format: EmbeddedFormat) => `application/vnd.kafka.${format}.v2+json`;

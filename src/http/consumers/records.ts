@@ -9,12 +9,12 @@
  * test/unit/consumer-records.test.ts.
  */
 import { Errors, type GatewayError } from '../../core/errors.js';
-import type { ConsumedRecord, ConsumerFormat } from '../../core/ports.js';
+import type { ConsumedRecord, EmbeddedFormat } from '../../core/ports.js';
 import type { SchemaFormats } from '../../formats/schema-formats.js';
 import { renderField } from '../embedded-format.js';
 
 export interface FieldRenderer {
-  format: ConsumerFormat;
+  format: EmbeddedFormat;
   /** A key's or value's JSON text; throws for bytes the format cannot read. */
   field: (bytes: Buffer | null) => string;
 }
@@ -30,7 +30,7 @@ export const FIELD_RENDERERS: Readonly<Record<'json' | 'binary', FieldRenderer>>
  * their own; the schema formats first load the schemas the records' ids name (src/formats).
  */
 export async function fieldRenderer(
-  format: ConsumerFormat,
+  format: EmbeddedFormat,
   records: readonly ConsumedRecord[],
   schemaFormats?: SchemaFormats,
 ): Promise<FieldRenderer> {

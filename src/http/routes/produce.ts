@@ -11,12 +11,18 @@
 import type { Request, RequestHandler } from 'express';
 import { Errors, type ValidationIssue } from '../../core/errors.js';
 import { checkShape, plainView, type ParsedJson } from '../../core/json.js';
-import type { MetadataService, OutgoingRecord, ProduceService, RecordHeader } from '../../core/ports.js';
+import type {
+  EmbeddedFormat,
+  MetadataService,
+  OutgoingRecord,
+  ProduceService,
+  RecordHeader,
+} from '../../core/ports.js';
 import type { RecordSchemas } from '../../policy/validation/record-schemas.js';
 import type { OpenApiValidator } from '../../policy/validation/openapi.js';
 import { encodeField, encodeHeaders } from '../embedded-format.js';
 import { jsonBody } from '../json-body.js';
-import { mediaTypeOf, produceFormat, v2Offers, type EmbeddedFormat } from '../negotiation.js';
+import { mediaTypeOf, produceFormat, v2Offers } from '../negotiation.js';
 import type { Operation } from '../operation.js';
 import { encodeWithSchemas, type EncodedRecords } from '../../formats/produce-records.js';
 import type { SchemaFormat, SchemaFormats } from '../../formats/schema-formats.js';

@@ -11,7 +11,7 @@ import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import { Errors, type GatewayError } from '../../core/errors.js';
 import type {
-  ConsumerFormat,
+  EmbeddedFormat,
   ConsumerInstance,
   ConsumerSettings,
   FetchOptions,
@@ -62,7 +62,7 @@ export class KafkaConsumerInstance implements ConsumerInstance {
     private readonly deps: InstanceDeps,
   ) {}
 
-  get format(): ConsumerFormat {
+  get format(): EmbeddedFormat {
     return this.settings.format;
   }
 
