@@ -111,6 +111,8 @@ export interface Config {
     metricsPort?: number;
     /** Carry W3C trace context from produce requests into Kafka record headers. */
     tracingEnabled: boolean;
+    /** Which requests get an access-log line (ACCESS_LOG: all, errors, off). */
+    accessLog: 'all' | 'errors' | 'off';
   };
 }
 
@@ -210,6 +212,7 @@ export function loadConfig(env: Env = process.env): Config {
     observability: {
       metricsPort: e.raw('METRICS_PORT') === undefined ? undefined : e.int('METRICS_PORT', 0, { min: 0, max: 65535 }),
       tracingEnabled: e.bool('TRACING_ENABLED', false),
+      accessLog: e.oneOf('ACCESS_LOG', ['all', 'errors', 'off'], 'all'),
     },
   };
 }

@@ -85,7 +85,12 @@ export function createApp(deps: AppDeps): GatewayApp {
   // Operability first: request ids, logs, metrics and shutdown tracking see every request, and
   // probes, metrics and docs answer before authentication and rate limits.
   const headers = securityHeaders();
-  const observe = observeRequests({ logger, metrics: ops.metrics, inFlight: ops.inFlight });
+  const observe = observeRequests({
+    logger,
+    metrics: ops.metrics,
+    inFlight: ops.inFlight,
+    accessLog: config.observability.accessLog,
+  });
   // Before anything reads the path: one unambiguous origin-form path, or 400.
   const target = requestTargetGuard();
   // Every middleware before the routes is mounted through one of these two, so the produce fast

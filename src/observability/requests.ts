@@ -77,14 +77,29 @@ export class InFlightRequests {
   }
 }
 
+/**
+ * Which requests get an access-log line (ACCESS_LOG): every one (`all`, at info), only those
+ * answered with an error status (`errors`), or none (`off`; unexpected errors are still logged
+ * where they happen). At thousands of requests a second the lines are a real cost (~100 MB an
+ * hour); what is not logged is not even built.
+ */
+export type AccessLog = 'all' | 'errors' | 'off';
+
 export interface RequestObserverDeps {
   logger: Logger;
   metrics: GatewayMetrics;
   inFlight: InFlightRequests;
+  accessLog?: AccessLog;
 }
 
-export function observeRequests({ logger, metrics, inFlight }: RequestObserverDeps): RequestHandler {
+export function observeRequests({ logger, metrics, inFlight, accessLog = 'all' }: RequestObserverDeps): RequestHandler {
   const log = logger.child({ component: 'http' });
+  const logs = (status: number): 'error' | 'info' | 'debug' | undefined => {
+    if (accessLog === 'off') return undefined;
+    const serverError = status >= 500 && status !== 503;
+    if (accessLog === 'errors' && status < 400) return undefined;
+    return serverError ? 'error' : 'info';
+  };
   return (req, res, next) => {
     const started = process.hrtime.bigint();
     const given = req.headers['x-request-id'];
@@ -102,6 +117,10 @@ export function observeRequests({ logger, metrics, inFlight }: RequestObserverDe
       const route = routeOf(req);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       metrics.observeRequest(req.method, route, status, seconds);
+      let level = logs(status);
+      if (level === 'info' && QUIET_PATHS.has(req.path)) level = 'debug';
+      // Nothing is built for a line the level or ACCESS_LOG drops (req.ip alone walks the proxy chain).
+      if (level === undefined || !log.isLevelEnabled(level)) return;
       const line = {
         reqId: requestId,
         method: req.method,
@@ -113,9 +132,7 @@ export function observeRequests({ logger, metrics, inFlight }: RequestObserverDe
         ip: req.ip,
         bytesIn: Number(req.headers['content-length'] ?? 0),
       };
-      if (status >= 500 && status !== 503) log.error(line, 'request');
-      else if (QUIET_PATHS.has(req.path)) log.debug(line, 'request');
-      else log.info(line, 'request');
+      log[level](line, 'request');
     };
     res.once('finish', end);
     res.once('close', end);
