@@ -3,11 +3,14 @@
 // work on the same broker, in the same run. Prints one table and writes bench-results/latest.json.
 //
 //   npm run bench                      all scenarios, ~10 s each side
-//   npm run bench -- --only=iot,batch  a subset (iot, batch, binary, v3stream, consume, latency, broker)
+//   npm run bench -- --only=iot,batch  a subset (iot, batch, binary, v3stream, consume, sse, first, latency, broker)
+//   npm run bench -- --repeat=3        consume scenarios (consume, sse) run 3× alternating with native: medians and spread
 //   npm run bench -- --seconds=5       shorter runs
 //   npm run bench -- --workers=2       gateway worker processes (default: WORKERS env or 1)
 //   npm run bench -- --soak=300        add a steady-state soak at 80% of the IoT peak (seconds)
 //   npm run bench -- --profile=prof    write the gateway's CPU profiles (.cpuprofile) into prof/
+//   npm run bench -- --log=info        the gateway logs at info (an access-log line per request, to /dev/null);
+//                                      ACCESS_LOG=errors|off in the environment picks what it logs
 //
 // Uses KAFKA_BROKERS when set, else starts the local broker (scripts/local-kafka.mjs).
 // Everything runs on 127.0.0.1 and every load is bounded in time.
@@ -62,7 +65,7 @@ const kafka = new Kafka({ brokers: brokers.split(','), clientId: 'bench-native',
 const admin = kafka.admin();
 await admin.connect();
 const topics = {};
-for (const name of ['iot', 'batch', 'binary', 'v3stream', 'consume', 'latency']) {
+for (const name of ['iot', 'batch', 'binary', 'v3stream', 'consume', 'sse', 'first', 'latency']) {
   for (const side of ['gw', 'native']) {
     const t = `bench-${name}-${side}-${Date.now().toString(36)}`;
     await createTopicAndWait(admin, { topic: t, numPartitions: 3 });
@@ -144,14 +147,53 @@ if (wanted('v3stream')) {
   results.push(row('3b. v3 streaming produce: 1 connection, clickstream records', gw, native, 1));
 }
 
+const repeat = Math.max(1, Number(args.repeat ?? 1));
 if (wanted('consume')) {
   const count = Number(args.records ?? 200_000);
   const { consumeViaGateway } = await import('./consume.mjs');
   await fillTopic(topics['consume-gw'], count);
-  const gw = await consumeViaGateway(gateway.url, topics['consume-gw'], count, () => sampleGateway());
   await fillTopic(topics['consume-native'], count);
-  const native = await nativeConsume(kafka, topics['consume-native'], count);
-  results.push(row(`4. Consume: drain ${count} json records`, gw, native, 1));
+  const { gw, native, ratios } = await alternate(
+    () => consumeViaGateway(gateway.url, topics['consume-gw'], count, () => sampleGateway()),
+    () => nativeConsume(kafka, topics['consume-native'], count),
+  );
+  results.push({ ...row(`4. Consume: drain ${count} json records (v2 fetch)`, gw, native, 1), ratios });
+}
+
+if (wanted('sse')) {
+  // The same drain over one event stream (streaming consume), next to the same native consumer.
+  const count = Number(args.records ?? 200_000);
+  const { consumeViaSse } = await import('./consume.mjs');
+  await fillTopic(topics['sse-gw'], count);
+  await fillTopic(topics['sse-native'], count);
+  const { gw, native, ratios } = await alternate(
+    () => consumeViaSse(gateway.url, topics['sse-gw'], count, () => sampleGateway()),
+    () => nativeConsume(kafka, topics['sse-native'], count),
+  );
+  results.push({ ...row(`4b. SSE consume: drain ${count} json records over one event stream`, gw, native, 1), ratios });
+}
+
+if (wanted('first')) {
+  // Time to first record with data waiting, warm instances: a produce is acked, then the record
+  // is fetched (v2) / arrives as an event (SSE) / reaches a running kafkajs consumer (native).
+  const rounds = Number(args.rounds ?? 30);
+  const { firstRecordViaGateway } = await import('./consume.mjs');
+  const { nativeFirstRecord } = await import('./native.mjs');
+  const producer = kafka.producer();
+  await producer.connect();
+  const value = Buffer.from(compactJson(clicks[0]));
+  const send = (topic) => () => producer.send({ topic, acks: -1, messages: [{ value }] });
+  const gw = await firstRecordViaGateway(gateway.url, topics['first-gw'], rounds, send(topics['first-gw']));
+  const native = await nativeFirstRecord(kafka, topics['first-native'], rounds, send(topics['first-native']));
+  await producer.disconnect();
+  results.push({
+    scenario: `6. Time to first record, data waiting (${rounds} rounds, ms)`,
+    first_record_ms: {
+      v2_fetch: roundAll(gw.v2),
+      sse_event: roundAll(gw.sse),
+      native: roundAll(native),
+    },
+  });
 }
 
 if (wanted('latency')) {
@@ -212,6 +254,34 @@ function compactJson(text) {
   return JSON.stringify(JSON.parse(text));
 }
 
+function roundAll(o) {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, round(v, 1)]));
+}
+
+/**
+ * `repeat` runs of each side, alternating (gateway, native, gateway, …) so both see the same
+ * machine load; the median run of each is reported with the spread of all, and each pair's ratio.
+ */
+async function alternate(gwRun, nativeRun) {
+  const gws = [];
+  const natives = [];
+  for (let i = 0; i < repeat; i++) {
+    gws.push(await gwRun());
+    natives.push(await nativeRun());
+  }
+  const ratios = gws.map((g, i) => round(g.records_per_s / natives[i].records_per_s));
+  const median = (runs) => {
+    const sorted = [...runs].sort((a, b) => a.records_per_s - b.records_per_s);
+    const m = sorted[Math.floor(sorted.length / 2)];
+    if (sorted.length === 1) return m;
+    return {
+      ...m,
+      spread: `${Math.round(sorted[0].records_per_s)}–${Math.round(sorted[sorted.length - 1].records_per_s)}`,
+    };
+  };
+  return { gw: median(gws), native: median(natives), ratios };
+}
+
 function round(n, d = 2) {
   return Math.round(n * 10 ** d) / 10 ** d;
 }
@@ -227,11 +297,12 @@ async function startGatewayProcess() {
       KAFKA_BROKERS: brokers,
       PORT: String(port),
       HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
+      // Default warn: no access log. --log=info measures its cost (lines go to /dev/null).
+      LOG_LEVEL: args.log ?? 'warn',
       WORKERS: String(workers),
       NODE_ENV: 'production',
     },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    stdio: ['ignore', args.log === undefined ? 'inherit' : 'ignore', 'inherit'],
   });
   // Never leave the gateway running if the benchmark dies.
   process.on('exit', () => child.kill('SIGKILL'));
@@ -504,19 +575,21 @@ function printTable(report) {
     .filter((r) => r.gateway)
     .map((r) => [
       r.scenario,
-      r.gateway.records_per_s,
+      r.gateway.spread === undefined ? r.gateway.records_per_s : `${r.gateway.records_per_s} (${r.gateway.spread})`,
       round((r.gateway.bytes_per_s ?? 0) / 1e6),
       r.gateway.p50,
       r.gateway.p99,
       r.gateway.p999,
       r.gateway.cpu_percent,
       r.gateway.peak_rss_mib,
-      r.native.records_per_s,
+      r.native.spread === undefined ? r.native.records_per_s : `${r.native.records_per_s} (${r.native.spread})`,
       r.native.p99,
-      `${r.ratio}×${r.added_p99_ms !== undefined ? ` (added p99 ${r.added_p99_ms} ms)` : ''}`,
+      `${r.ratio}×${r.ratios !== undefined && r.ratios.length > 1 ? ` (runs ${r.ratios.join(', ')})` : ''}${r.added_p99_ms !== undefined ? ` (added p99 ${r.added_p99_ms} ms)` : ''}`,
     ]);
   console.log(`\n| ${head.join(' | ')} |\n|${head.map(() => '---').join('|')}|`);
   for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+  for (const r of report.results.filter((x) => x.first_record_ms))
+    console.log(`\n${r.scenario}: ${JSON.stringify(r.first_record_ms)}`);
   for (const r of report.results.filter((x) => x.broker)) console.log(`\n${r.scenario}: ${JSON.stringify(r.broker)}`);
   for (const r of report.results.filter((x) => x.windows))
     console.log(`\n${r.scenario}:\n${r.windows.map((w) => JSON.stringify(w)).join('\n')}`);

@@ -83,3 +83,28 @@ export async function nativeConsume(kafka, topic, count) {
   await consumer.disconnect();
   return { records: n, records_per_s: n / elapsed, bytes_per_s: bytes / elapsed, seconds: elapsed };
 }
+
+/** Time from a produce's ack to the record reaching a running native consumer, `rounds` times. */
+export async function nativeFirstRecord(kafka, topic, rounds, produce) {
+  const consumer = kafka.consumer({ groupId: `bench-native-first-${Date.now()}`, maxWaitTimeInMs: 500 });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: false });
+  let onRecord = () => undefined;
+  let joined;
+  const join = new Promise((r) => (joined = r));
+  consumer.on(consumer.events.GROUP_JOIN, () => joined());
+  void consumer.run({ eachMessage: async () => onRecord() });
+  await join;
+  await new Promise((r) => setTimeout(r, 2000));
+  const ms = [];
+  for (let i = 0; i < rounds; i++) {
+    const got = new Promise((resolve) => (onRecord = resolve));
+    await produce(i);
+    const acked = performance.now();
+    await got;
+    ms.push(performance.now() - acked);
+  }
+  await consumer.disconnect();
+  ms.sort((a, b) => a - b);
+  return { p50: percentile(ms, 0.5), p99: percentile(ms, 0.99), max: ms[ms.length - 1] };
+}
