@@ -149,7 +149,11 @@ describe('consumers: abandoned instances do not leak', { skip: needsOwnGateway }
         `+${withIdle.kafka - baseline.kafka} Kafka connections`,
     );
     assert.ok(perInstance < 20 * 1024, `an idle instance costs ${perInstance} bytes of heap`);
-    assert.equal(withIdle.kafka, baseline.kafka, 'idle instances hold no Kafka connections');
+    // No more than before (a connection the test's own clients opened may have closed meanwhile).
+    assert.ok(
+      withIdle.kafka <= baseline.kafka,
+      `idle instances hold no Kafka connections (${withIdle.kafka} > ${baseline.kafka})`,
+    );
 
     // 20 instances that subscribed and read (each with its own kafkajs consumer), then abandoned.
     const readers: ConsumerClient[] = [];
