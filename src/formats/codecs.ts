@@ -37,6 +37,12 @@ export interface Codec {
   readonly id: number;
   readonly schemaType: SchemaType;
   /**
+   * The schema's record name, as Confluent's RecordNameStrategy names subjects: an Avro named
+   * type's full name, a JSON Schema's title ("record" without one), the first protobuf message's
+   * full name. Undefined for an Avro primitive.
+   */
+  readonly recordName?: string;
+  /**
    * The record field's framed bytes. `plain` is the value with every number a JS number (for
    * checks); `exact`, when given, is the lossless parse, written as is by JSON Schema.
    */
@@ -86,6 +92,7 @@ function avroCodec(id: number, schema: ResolvedSchema): Codec {
   return {
     id,
     schemaType: 'AVRO',
+    recordName: type.name,
     encode(plain) {
       let value: unknown;
       try {
@@ -256,6 +263,7 @@ function jsonCodec(id: number, schema: ResolvedSchema): Codec {
   return {
     id,
     schemaType: 'JSON',
+    recordName: typeof root === 'object' && typeof root.title === 'string' ? root.title : 'record',
     encode(plain, exact) {
       if (!validate(plain)) {
         throw new DataError(
@@ -332,6 +340,7 @@ function protobufCodec(id: number, schema: ResolvedSchema): Codec {
   return {
     id,
     schemaType: 'PROTOBUF',
+    recordName: first.fullName.replace(/^\./, ''),
     encode(plain) {
       const issues: ValidationIssue[] = [];
       const normalized = fromJson(first, plain, '', issues);

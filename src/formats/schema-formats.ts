@@ -36,6 +36,8 @@ export interface RecordDecoder {
 export class SchemaFormats {
   private readonly byId = new Map<number, Promise<Codec>>();
   private readonly registered = new Map<string, number>();
+  /** `<subject>\n<id>` → the subject's version holding that schema (v3 produce reports it). */
+  private readonly versions = new Map<string, number>();
 
   constructor(private readonly registry: SchemaRegistry) {}
 
@@ -67,6 +69,63 @@ export class SchemaFormats {
     return this.codec(choice.id!, schemaType);
   }
 
+  /** v3 produce: a schema by id, whatever its type (the registry says which format it is). */
+  schemaById(id: number): Promise<Codec> {
+    return this.codec(id);
+  }
+
+  /** v3 produce: schema text registered under any subject (once per subject and text), checked first. */
+  async registerUnder(subject: string, format: SchemaFormat, schema: string): Promise<Codec> {
+    const schemaType = SCHEMA_TYPE[format];
+    const cacheKey = `${subject}\n${schemaType}\n${schema}`;
+    const known = this.registered.get(cacheKey);
+    if (known !== undefined) return this.codec(known, schemaType);
+    const text: SchemaText = { schemaType, schema, references: [] };
+    checkSchema(text, format);
+    const id = await registryCall(() => this.registry.register(subject, text), `registering under ${subject}`);
+    remember(this.registered, cacheKey, id);
+    return this.codec(id, schemaType);
+  }
+
+  /** v3 produce: a subject's version (or its latest) and its codec. */
+  async atVersion(subject: string, version: number | 'latest'): Promise<{ codec: Codec; version: number }> {
+    const found = await registryCall(
+      () => this.registry.version(subject, version),
+      `reading version ${version} of ${subject}`,
+    );
+    remember(this.versions, `${subject}\n${found.id}`, found.version);
+    return { codec: await this.codec(found.id), version: found.version };
+  }
+
+  /**
+   * v3 produce: the version of `subject` that holds schema `id` (Confluent's getVersion), searched
+   * from the latest down and remembered; 42207 when the subject does not hold it.
+   */
+  async versionOf(subject: string, id: number): Promise<number> {
+    const cacheKey = `${subject}\n${id}`;
+    const known = this.versions.get(cacheKey);
+    if (known !== undefined) return known;
+    const latest = await registryCall(() => this.registry.version(subject, 'latest'), `reading ${subject}`);
+    let found = latest.id === id ? latest.version : undefined;
+    for (let v = latest.version - 1; found === undefined && v >= 1; v--) {
+      const at = await registryCall(
+        () =>
+          this.registry
+            .version(subject, v)
+            .catch((err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err))),
+        `reading version ${v} of ${subject}`,
+      );
+      if (at?.id === id) found = v;
+    }
+    if (found === undefined) {
+      throw Errors.schemaSerialization(
+        `Error when fetching schema version. subject = ${subject}, schema ${id} is not one of its versions.`,
+      );
+    }
+    remember(this.versions, cacheKey, found);
+    return found;
+  }
+
   /** Loads the schemas the records' bytes name, then renders them synchronously. */
   async decoderFor(fields: Array<Buffer | null>): Promise<RecordDecoder> {
     const ids = new Set<number>();
@@ -95,7 +154,7 @@ export class SchemaFormats {
     };
   }
 
-  private async codec(id: number, expected: SchemaType): Promise<Codec> {
+  private async codec(id: number, expected?: SchemaType): Promise<Codec> {
     let codec: Codec;
     try {
       codec = await this.load(id);
@@ -106,7 +165,7 @@ export class SchemaFormats {
       }
       throw Errors.schemaSerialization(`Error retrieving schema ${id}: ${(err as Error).message}`);
     }
-    if (codec.schemaType !== expected) {
+    if (expected !== undefined && codec.schemaType !== expected) {
       throw Errors.schemaSerialization(`Schema ${id} is a ${codec.schemaType} schema, not ${expected}.`);
     }
     return codec;
@@ -175,6 +234,11 @@ async function registryCall<T>(call: () => Promise<T>, what: string): Promise<T>
     }
     throw Errors.schemaSerialization(`Error ${what}: ${err.message}`);
   }
+}
+
+/** A deleted or missing version (40402) while scanning a subject's versions. */
+function isNotFound(err: unknown): boolean {
+  return err instanceof GatewayError && (err.errorCode === 40402 || err.errorCode === 40401);
 }
 
 function remember<K, V>(map: Map<K, V>, key: K, value: V): void {

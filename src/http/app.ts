@@ -213,6 +213,7 @@ export function createApp(deps: AppDeps): GatewayApp {
     metadata: deps.metadata,
     producer: deps.producer,
     recordSchemas: deps.recordSchemas,
+    schemaFormats: deps.schemaFormats,
     limits: {
       maxJsonDepth: config.produce.maxJsonDepth,
       maxStringLength: config.produce.maxStringLength,

@@ -26,6 +26,7 @@ import zlib from 'node:zlib';
 import type { Request } from 'express';
 import { Errors } from '../core/errors.js';
 import type { MetadataService, ProduceService, RecordHeader } from '../core/ports.js';
+import type { SchemaFormats } from '../formats/schema-formats.js';
 import type { OperationContext, Reply } from '../http/operation.js';
 import type { RecordSchemas } from '../policy/validation/record-schemas.js';
 import { JsonObjectSplitter } from './json-stream.js';
@@ -48,6 +49,7 @@ export interface V3ProduceDeps {
   metadata: MetadataService;
   producer: ProduceService;
   recordSchemas: RecordSchemas;
+  schemaFormats?: SchemaFormats;
   limits: V3ProduceLimits;
   authorize?: (req: Request, topic: string) => void;
   /** The produce quota (records/bytes per second), charged per record; throws 429 to refuse it. */
@@ -66,6 +68,14 @@ interface Pending {
   bytes: number;
 }
 
+/** A record read: decoded, or still being resolved through the schema registry. */
+interface Read {
+  slot: Slot;
+  decoded: DecodedRecord | Promise<DecodedRecord>;
+}
+
+const sizeOf = (d: DecodedRecord) => (d.record.key?.length ?? 0) + (d.record.value?.length ?? 0);
+
 export function v3ProduceHandler(deps: V3ProduceDeps): (ctx: OperationContext) => Promise<Reply> {
   const { limits } = deps;
   return async ({ req, res, params }) => {
@@ -82,6 +92,7 @@ export function v3ProduceHandler(deps: V3ProduceDeps): (ctx: OperationContext) =
       maxJsonDepth: limits.maxJsonDepth,
       maxStringLength: limits.maxStringLength,
       recordSchemas: deps.recordSchemas,
+      schemaFormats: deps.schemaFormats,
       stamp: deps.principalHeader?.(req),
     };
 
@@ -99,6 +110,8 @@ export function v3ProduceHandler(deps: V3ProduceDeps): (ctx: OperationContext) =
       let submitting = 0;
       // Admission (quota) runs in record order, so records reach the producer in input order.
       let chain: Promise<void> = Promise.resolve();
+      // Schema records' registry work, one at a time in input order (a failure is that record's report).
+      let resolving: Promise<void> = Promise.resolve();
 
       const start = () => {
         if (started) return;
@@ -166,8 +179,9 @@ export function v3ProduceHandler(deps: V3ProduceDeps): (ctx: OperationContext) =
         slot.text = JSON.stringify(body);
       };
 
-      const submit = (batch: Pending[]) => {
-        if (batch.length === 0) return;
+      const submit = (reads: Read[]) => {
+        if (reads.length === 0) return;
+        const batch: Pending[] = [];
         submitting++;
         let handedOver = false;
         /** Fills the batch's reports; whatever goes wrong, every record gets one and the stream moves on. */
@@ -175,13 +189,21 @@ export function v3ProduceHandler(deps: V3ProduceDeps): (ctx: OperationContext) =
           try {
             fill();
           } catch (err) {
-            for (const p of batch) if (p.slot.text === undefined) report(p.slot, errorReport(err));
+            for (const r of reads) if (r.slot.text === undefined) report(r.slot, errorReport(err));
           } finally {
             submitting--;
             flush();
           }
         };
         chain = chain.then(async () => {
+          for (const r of reads) {
+            try {
+              const decoded = await r.decoded;
+              batch.push({ slot: r.slot, decoded, bytes: sizeOf(decoded) });
+            } catch (err) {
+              report(r.slot, errorReport(err));
+            }
+          }
           const admitted: Pending[] = [];
           for (const p of batch) {
             if (deps.admit === undefined) admitted.push(p);
@@ -248,18 +270,22 @@ export function v3ProduceHandler(deps: V3ProduceDeps): (ctx: OperationContext) =
       const onData = (chunk: Buffer) => {
         if (inputDone) return;
         const { texts, error: framing } = splitter.push(chunk);
-        const batch: Pending[] = [];
+        const batch: Read[] = [];
         for (const text of texts) {
           start();
           const slot: Slot = {};
           queue.push(slot);
           try {
             const decoded = decodeRecord(text, rules);
-            batch.push({
-              slot,
-              decoded,
-              bytes: (decoded.record.key?.length ?? 0) + (decoded.record.value?.length ?? 0),
-            });
+            if (typeof decoded === 'function') {
+              // Schema records ask the registry one after another, in input order, while reading goes on.
+              const resolved = resolving.then(decoded);
+              resolving = resolved.then(
+                () => undefined,
+                () => undefined,
+              );
+              batch.push({ slot, decoded: resolved });
+            } else batch.push({ slot, decoded });
           } catch (err) {
             report(slot, errorReport(err));
           }

@@ -5,22 +5,29 @@
  *   BINARY — base64 text, stored as the decoded bytes;
  *   JSON   — any JSON value, stored as compact UTF-8 JSON with numbers exactly as written;
  *   STRING — a string, stored as its UTF-8 bytes.
- * A Data without `type` is JSON. The schema-registry types (AVRO, JSONSCHEMA, PROTOBUF, or a
- * schema selector) are refused until the registry exists.
+ * AVRO, JSONSCHEMA, PROTOBUF and schema selectors (schema_id, schema_version, schema, subject,
+ * subject_name_strategy) go through the schema registry (schema-data.ts), so such a record is
+ * decoded asynchronously. A Data without `type` is the subject's latest schema when the registry
+ * is on (as Confluent); without a registry it is JSON, and schema types are a 42206.
  */
 import { Errors, GatewayError, type ValidationIssue } from '../core/errors.js';
 import { checkShape, parseJson, plainView, stringifyJson } from '../core/json.js';
 import type { OutgoingRecord, RecordHeader } from '../core/ports.js';
 import type { RecordSchemas } from '../policy/validation/record-schemas.js';
+import type { SchemaFormats } from '../formats/schema-formats.js';
+import { isSchemaType, planSchemaData, type SchemaField, type SchemaReport } from './schema-data.js';
 
 export type DataType = 'BINARY' | 'JSON' | 'STRING';
+
+/** What a report says of a key or value: its type and size, and for schema types the schema used. */
+export type DataReport = { type: DataType; size: number } | SchemaReport;
 
 export interface DecodedRecord {
   record: OutgoingRecord;
   /** The timestamp the record carries (the client's, else the gateway's clock at decoding). */
   timestamp: number;
-  key?: { type: DataType; size: number };
-  value?: { type: DataType; size: number };
+  key?: DataReport;
+  value?: DataReport;
 }
 
 export interface DecodeRules {
@@ -29,6 +36,8 @@ export interface DecodeRules {
   maxJsonDepth: number;
   maxStringLength: number;
   recordSchemas: RecordSchemas;
+  /** The schema registry's formats; absent = no registry (schema types are a 42206). */
+  schemaFormats?: SchemaFormats;
   /** RECORD_PRINCIPAL_HEADER stamp, replacing any client header of that name. */
   stamp?: RecordHeader;
 }
@@ -43,12 +52,18 @@ const DATA_FIELDS = new Set([
   'schema_version',
   'schema',
 ]);
+const SELECTORS = ['subject', 'subject_name_strategy', 'schema_id', 'schema_version', 'schema'] as const;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 const bad = (message: string) => Errors.badRequest(`Bad Request: ${message}`);
 
-/** Parses and checks one record's JSON text; throws a GatewayError for this record alone. */
-export function decodeRecord(text: string, rules: DecodeRules): DecodedRecord {
+/**
+ * Parses and checks one record's JSON text; throws a GatewayError for this record alone. A record
+ * with a schema key or value is answered as the work left (asking the registry), whose promise
+ * rejects with that record's error; the caller runs those in input order, so a record can use a
+ * schema an earlier record registered, as with Confluent's sequential serializer.
+ */
+export function decodeRecord(text: string, rules: DecodeRules): DecodedRecord | (() => Promise<DecodedRecord>) {
   let parsed;
   try {
     parsed = parseJson(text);
@@ -90,12 +105,28 @@ export function decodeRecord(text: string, rules: DecodeRules): DecodedRecord {
     if (issues.length > 0) throw Errors.recordValidation(issues.map(renamed));
   }
 
-  return {
-    record: { key: key?.bytes ?? null, value: value?.bytes ?? null, partition, headers, timestamp },
-    timestamp,
-    key: key === undefined ? undefined : { type: key.type, size: key.bytes?.length ?? 0 },
-    value: value === undefined ? undefined : { type: value.type, size: value.bytes?.length ?? 0 },
-  };
+  const plainReport = (d: DecodedData) => ({ type: d.type as DataType, size: d.bytes?.length ?? 0 });
+  if (key?.schema === undefined && value?.schema === undefined) {
+    return {
+      record: { key: key?.bytes ?? null, value: value?.bytes ?? null, partition, headers, timestamp },
+      timestamp,
+      key: key === undefined ? undefined : plainReport(key),
+      value: value === undefined ? undefined : plainReport(value),
+    };
+  }
+  const resolve = (d: DecodedData | undefined): Promise<{ bytes: Buffer | null; report: DataReport } | undefined> =>
+    d === undefined
+      ? Promise.resolve(undefined)
+      : d.schema !== undefined
+        ? d.schema()
+        : Promise.resolve({ bytes: d.bytes, report: plainReport(d) });
+  return () =>
+    Promise.all([resolve(key), resolve(value)]).then(([k, v]) => ({
+      record: { key: k?.bytes ?? null, value: v?.bytes ?? null, partition, headers, timestamp },
+      timestamp,
+      key: k?.report,
+      value: v?.report,
+    }));
 }
 
 /** `records[0].value/x` → `value/x`: a v3 record is reported alone. */
@@ -104,9 +135,11 @@ function renamed(issue: ValidationIssue): ValidationIssue {
 }
 
 interface DecodedData {
-  type: DataType;
+  type: DataType | 'SCHEMA';
   bytes: Buffer | null;
   json?: unknown;
+  /** A schema Data: resolves the schema and encodes the data. */
+  schema?: () => Promise<SchemaField>;
 }
 
 function decodeData(
@@ -119,18 +152,25 @@ function decodeData(
   if (typeof raw !== 'object' || Array.isArray(raw)) throw bad(`${field} must be an object {"type", "data"}.`);
   const d = raw as Record<string, unknown>;
   for (const k of Object.keys(d)) if (!DATA_FIELDS.has(k)) throw bad(`Unrecognized field "${field}.${k}".`);
-  if (d.subject !== undefined || d.schema_id !== undefined || d.schema_version !== undefined || d.schema !== undefined)
-    throw Errors.v3PayloadError(
-      `${field}: schema selectors need a schema registry, which this gateway does not have yet.`,
-    );
-  const type = d.type === undefined || d.type === null ? 'JSON' : d.type;
-  if (type !== 'BINARY' && type !== 'JSON' && type !== 'STRING') {
-    if (type === 'AVRO' || type === 'JSONSCHEMA' || type === 'PROTOBUF')
-      throw Errors.v3PayloadError(
-        `${field}: type ${type} needs a schema registry, which this gateway does not have yet.`,
-      );
-    throw bad(`${field}.type must be one of BINARY, JSON, STRING.`);
+  const selector = SELECTORS.find((k) => d[k] !== undefined && d[k] !== null);
+  const typeless = d.type === undefined || d.type === null;
+  if (!typeless && !isSchemaType(d.type) && d.type !== 'BINARY' && d.type !== 'JSON' && d.type !== 'STRING')
+    throw bad(`${field}.type must be one of BINARY, JSON, STRING, AVRO, JSONSCHEMA, PROTOBUF.`);
+  if (!typeless && !isSchemaType(d.type) && selector !== undefined)
+    throw bad(`Unsupported argument: ${field}.${selector} cannot be used with type ${String(d.type)}.`);
+  if (isSchemaType(d.type) || selector !== undefined || (typeless && rules.schemaFormats !== undefined)) {
+    if (rules.schemaFormats === undefined)
+      throw Errors.v3PayloadError('Schema Registry must be configured when using schemas.');
+    const schema = planSchemaData(field, d, {
+      formats: rules.schemaFormats,
+      topic: rules.topic,
+      lossless,
+      maxJsonDepth: rules.maxJsonDepth,
+      maxStringLength: rules.maxStringLength,
+    });
+    return { type: 'SCHEMA', bytes: null, schema };
   }
+  const type = typeless ? 'JSON' : (d.type as DataType);
   const data = d.data;
   if (data === undefined || data === null) return { type, bytes: null };
   if (type === 'BINARY') {

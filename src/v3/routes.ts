@@ -8,6 +8,7 @@ import { Errors } from '../core/errors.js';
 import type { AdminService, MetadataService, ProduceService, RecordHeader } from '../core/ports.js';
 import { publicBaseUrl } from '../http/base-uri.js';
 import { hasBody } from '../http/json-body.js';
+import type { SchemaFormats } from '../formats/schema-formats.js';
 import type { Operation } from '../http/operation.js';
 import type { Resource } from '../policy/authz/policy.js';
 import type { OpenApiValidator } from '../policy/validation/openapi.js';
@@ -28,6 +29,8 @@ export interface V3RouteDeps {
   metadata: MetadataService;
   producer: ProduceService;
   recordSchemas: RecordSchemas;
+  /** The schema registry's formats (AVRO, JSONSCHEMA, PROTOBUF records); absent = no registry. */
+  schemaFormats?: SchemaFormats;
   limits: V3ProduceLimits;
   publicUrl?: string;
   trustProxy: unknown;
@@ -66,6 +69,7 @@ export function v3Handlers(deps: V3RouteDeps): Record<string, RequestHandler> {
       metadata: deps.metadata,
       producer: deps.producer,
       recordSchemas: deps.recordSchemas,
+      schemaFormats: deps.schemaFormats,
       limits: deps.limits,
       authorize: deps.authorizeProduce,
       admit: deps.admit,
