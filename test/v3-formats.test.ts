@@ -240,7 +240,12 @@ describe('v3 produce with schema types', { skip: needsOwnGateway }, () => {
       ['a schema type and nothing else', { type: 'AVRO', data: good }, 400],
       ['subject and strategy', { subject: `${topic}-value`, subject_name_strategy: 'TOPIC_NAME', data: good }, 400],
       ['RECORD_NAME with schema_version', { schema_version: 1, subject_name_strategy: 'RECORD_NAME', data: good }, 400],
-      ['TOPIC_RECORD_NAME, latest', { subject_name_strategy: 'TOPIC_RECORD_NAME', data: good }, 400, /without/],
+      [
+        'TOPIC_RECORD_NAME, latest',
+        { subject_name_strategy: 'TOPIC_RECORD_NAME', data: good },
+        400,
+        /Cannot use schema_subject_strategy=TOPIC_RECORD_NAME without schema_id or schema/,
+      ],
       ['unknown strategy', { schema_id: avro.id, subject_name_strategy: 'NAME', data: good }, 400],
       ['schema_id not a number', { schema_id: 'one', data: good }, 400],
       ['data that does not fit', { schema_id: avro.id, data: { device: 'd' } }, 400, /value\.data/],
@@ -285,6 +290,35 @@ describe('v3 produce with schema types', { skip: needsOwnGateway }, () => {
     assert.equal(stored[1]!.value!.toString(), 'plain');
     assert.equal(((await client.decode(stored[2]!.value!)) as { device: string }).device, 'b');
     assert.equal(((await client.decode(stored[3]!.value!)) as { device: string }).device, 'c');
+  });
+});
+
+describe('v3 produce with schema types, no registry', { skip: needsOwnGateway }, () => {
+  it('a schema type or selector is that record’s 42206; a Data without type stays JSON', async () => {
+    const gw = await startTestGateway({});
+    try {
+      const topic = await createTopic(1);
+      const cluster = await clusterIdOf(gw.url);
+      const body = [{ value: { schema_id: 1, data: {} } }, { value: { data: { a: 1 } } }, { key: { type: 'PROTOBUF' } }]
+        .map((r) => JSON.stringify(r))
+        .join('');
+      const res = await produceText(`${gw.url}/v3/clusters/${cluster}/topics/${topic}/records`, body);
+      const reports = reportsOf(res.text);
+      assert.deepEqual(
+        reports.map((r) => [r.error_code, r.message]),
+        [
+          [42206, 'Payload error. Schema Registry must be configured when using schemas.'],
+          [200, undefined],
+          [42206, 'Payload error. Schema Registry must be configured when using schemas.'],
+        ],
+      );
+      assert.deepEqual(reports[1]!.value, { type: 'JSON', size: 7 });
+      const [stored] = await readRecords(topic, 1);
+      assert.equal(stored!.value!.toString(), '{"a":1}');
+      assert.equal(await recordCount(topic), 1);
+    } finally {
+      await gw.close();
+    }
   });
 });
 

@@ -86,7 +86,9 @@ export function planSchemaData(
   const needsRecordName = strategy === 'RECORD_NAME' || strategy === 'TOPIC_RECORD_NAME';
   const noRecordStrategy = () => {
     if (needsRecordName)
-      throw unsupported(`${field}: cannot use subject_name_strategy=${strategy} without schema_id or schema.`);
+      throw Errors.badRequest(
+        `Bad Request: ${field}: Cannot use schema_subject_strategy=${strategy} without schema_id or schema.`,
+      );
   };
 
   let resolve: () => Promise<{ codec: Codec; subject: string; version: number }>;
