@@ -19,8 +19,9 @@ export interface OutgoingRecord {
   timestamp?: number;
 }
 
+/** A record's fate; 40002: Kafka refused this record itself (sending it again fails the same way). */
 export type ProduceOutcome =
-  { ok: true; partition: number; offset: number } | { ok: false; errorCode: 50002 | 50003; error: string };
+  { ok: true; partition: number; offset: number } | { ok: false; errorCode: 40002 | 50002 | 50003; error: string };
 
 export interface ProduceService {
   /**
@@ -225,6 +226,11 @@ export interface SchemaRegistry {
   schemaById(id: number): Promise<SchemaText>;
   /** A subject's version (or its latest); throws 40401 / 40402. */
   version(subject: string, version: number | 'latest'): Promise<RegisteredSchema>;
+  /**
+   * The subjects using a schema id (soft-deleted versions too); throws 40403 for an unknown id.
+   * Without it (an external registry), a policy makes produce by schema id fail closed.
+   */
+  subjectsOf?(id: number): Promise<string[]>;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@
 import { Errors, type ValidationIssue } from '../core/errors.js';
 import { checkShape, plainView } from '../core/json.js';
 import type { Codec } from './codecs.js';
-import { DataError, type SchemaFormat, type SchemaFormats } from './schema-formats.js';
+import { DataError, type SchemaFormat, type SchemaFormats, type TopicAccess } from './schema-formats.js';
 
 export interface SchemaEnvelope {
   records: Array<{ key?: unknown; value?: unknown }>;
@@ -36,6 +36,8 @@ export async function encodeWithSchemas(
   body: SchemaEnvelope,
   lossless: boolean,
   limits: { maxJsonDepth: number; maxStringLength: number },
+  /** With a policy file: the topics the caller may describe (schema ids are usable only through them). */
+  access?: TopicAccess,
 ): Promise<EncodedRecords> {
   const { records } = body;
   if (records.some((r) => has(r.key)) && !has(body.key_schema) && !has(body.key_schema_id)) {
@@ -50,8 +52,8 @@ export async function encodeWithSchemas(
   const keyChoice = choose(body.key_schema, body.key_schema_id);
   const valueChoice = choose(body.value_schema, body.value_schema_id);
   const [keyCodec, valueCodec] = await Promise.all([
-    keyChoice === undefined ? undefined : formats.forProduce(topic, 'key', format, keyChoice),
-    valueChoice === undefined ? undefined : formats.forProduce(topic, 'value', format, valueChoice),
+    keyChoice === undefined ? undefined : formats.forProduce(topic, 'key', format, keyChoice, access),
+    valueChoice === undefined ? undefined : formats.forProduce(topic, 'value', format, valueChoice, access),
   ]);
 
   const issues: ValidationIssue[] = [];

@@ -5,8 +5,9 @@
  * and text (as Confluent's caching client does), so a steady stream of produces costs no registry
  * round trip.
  */
-import { Errors, GatewayError } from '../core/errors.js';
+import { Errors, GatewayError, RegistryErrors } from '../core/errors.js';
 import type { SchemaRegistry, SchemaText, SchemaType } from '../core/ports.js';
+import { topicOfSubject } from '../registry/http.js';
 import { DataError, InvalidSchemaError, SchemaParseError, compile, type Codec, type ResolvedSchema } from './codecs.js';
 import { WireFormatError, unframe } from './wire.js';
 
@@ -26,6 +27,13 @@ export function isSchemaFormat(format: string): format is SchemaFormat {
 const MAX_CACHED = 1000;
 /** Deepest chain of schema references followed. */
 const MAX_REFERENCE_DEPTH = 16;
+
+/**
+ * With a policy file: whether the caller may describe a topic. A schema id is usable only when it
+ * is registered under a subject of such a topic (the subject → topic mapping the registry's own
+ * authorization uses), so an id names nothing the caller could not read from the registry.
+ */
+export type TopicAccess = (topic: string) => boolean;
 
 /** Reads records of any schema id; made per fetch, so a failed lookup is not remembered. */
 export interface RecordDecoder {
@@ -52,6 +60,7 @@ export class SchemaFormats {
     field: 'key' | 'value',
     format: SchemaFormat,
     choice: { schema?: string; id?: number },
+    access?: TopicAccess,
   ): Promise<Codec> {
     const schemaType = SCHEMA_TYPE[format];
     if (choice.schema !== undefined) {
@@ -66,7 +75,26 @@ export class SchemaFormats {
       remember(this.registered, cacheKey, id);
       return this.codec(id, schemaType);
     }
+    // Checked before the schema is read: its type, whether it compiles and how a record breaks it
+    // are all answers only a caller who may read the schema gets.
+    if (access !== undefined && !(await this.mayUse(choice.id!, access))) throw notFound(choice.id!);
     return this.codec(choice.id!, schemaType);
+  }
+
+  /** True when `id` is registered under a subject whose topic the caller may describe. */
+  private async mayUse(id: number, access: TopicAccess): Promise<boolean> {
+    // A registry that cannot say (an external one, today) makes every id unusable: fail closed.
+    if (this.registry.subjectsOf === undefined) return false;
+    let subjects: string[];
+    try {
+      // Soft-deleted versions count, as for the registry's GET /schemas/ids/{id}.
+      subjects = await this.registry.subjectsOf(id);
+    } catch (err) {
+      // An id that does not exist is refused below exactly as one the caller may not use.
+      if (err instanceof GatewayError && err.errorCode === 40403) return false;
+      throw err;
+    }
+    return subjects.some((subject) => access(topicOfSubject(subject)));
   }
 
   /** v3 produce: a schema by id, whatever its type (the registry says which format it is). */
@@ -224,16 +252,26 @@ async function registryCall<T>(call: () => Promise<T>, what: string): Promise<T>
   try {
     return await call();
   } catch (err) {
-    if (!(err instanceof GatewayError)) {
-      throw Errors.kafkaRetriable(`The schema registry did not answer ${what}: ${(err as Error).message}`);
-    }
-    if (err.errorCode === 40301 || err.errorCode === 50003) throw err;
-    if (err.errorCode === 42201) throw Errors.invalidSchema(`Invalid schema: ${err.message}`);
-    if (err.errorCode >= 50000 || err.errorCode === 500 || err.errorCode === 503) {
-      throw Errors.kafkaRetriable(`The schema registry failed ${what}: ${err.message}`);
-    }
-    throw Errors.schemaSerialization(`Error ${what}: ${err.message}`);
+    throw registryError(err, what);
   }
+}
+
+/** A registry call's failure as the produce path answers it. */
+function registryError(err: unknown, what: string): GatewayError {
+  if (!(err instanceof GatewayError)) {
+    return Errors.kafkaRetriable(`The schema registry did not answer ${what}: ${(err as Error).message}`);
+  }
+  if (err.errorCode === 40301 || err.errorCode === 50003) return err;
+  if (err.errorCode === 42201) return Errors.invalidSchema(`Invalid schema: ${err.message}`);
+  if (err.errorCode >= 50000 || err.errorCode === 500 || err.errorCode === 503) {
+    return Errors.kafkaRetriable(`The schema registry failed ${what}: ${err.message}`);
+  }
+  return Errors.schemaSerialization(`Error ${what}: ${err.message}`);
+}
+
+/** What a produce by an id that does not exist answers: the registry's 40403, mapped as load() maps it. */
+function notFound(id: number): GatewayError {
+  return registryError(RegistryErrors.schemaNotFound(id), `reading schema ${id}`);
 }
 
 /** A deleted or missing version (40402) while scanning a subject's versions. */

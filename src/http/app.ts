@@ -160,6 +160,7 @@ export function createApp(deps: AppDeps): GatewayApp {
     strictMediaTypes: config.http.strictMediaTypes,
     limits: config.produce,
     authorize: authz?.authorizeProduce,
+    canDescribe: authz?.canDescribe,
     admit: security?.admitProduce,
     principalHeader:
       config.security.recordPrincipalHeader === undefined

@@ -208,6 +208,7 @@ export async function startSchemaRegistry(
     register,
     schemaById: (id) => fresh(() => embedded.getSchema(id)),
     version: (subject, version) => fresh(() => embedded.getVersion(subject, version)).then(toRegistered),
+    subjectsOf: (id) => fresh(() => embedded.idVersions(id, true).map((u) => u.subject)),
   };
 
   return {

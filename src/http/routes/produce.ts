@@ -41,6 +41,8 @@ export interface ProduceRouteDeps {
   schemaFormats?: SchemaFormats;
   /** Authorization hook (policy layer); throws a GatewayError to refuse. */
   authorize?: (req: Request, topic: string) => void;
+  /** With a policy file: whether the caller may describe a topic (which schema ids it may use). */
+  canDescribe?: (req: Request, topic: string) => boolean;
   /** Quota hook (policy layer), called once the records are valid and encoded, before Kafka; throws 429 to refuse. */
   admit?: (req: Request, topic: string, records: number, bytes: number) => Promise<void>;
   /**
@@ -116,6 +118,7 @@ export function produceHandlers(deps: ProduceRouteDeps): ProduceHandlers {
           envelope,
           lossless,
           deps.limits,
+          deps.canDescribe === undefined ? undefined : (t) => deps.canDescribe!(req, t),
         );
       }
 
