@@ -58,8 +58,7 @@ export function canRead(reader: ParsedSchema, writer: ParsedSchema): string[] {
       return [(err as Error).message.split('\n')[0]!];
     }
   }
-  if (reader.type === 'JSON' && writer.type === 'JSON')
-    return jsonCanRead(reader, writer, reader.json, writer.json, '#', 0);
+  if (reader.type === 'JSON' && writer.type === 'JSON') return jsonCanRead(reader, writer);
   if (reader.type === 'PROTOBUF' && writer.type === 'PROTOBUF') return protobufCanRead(reader, writer);
   return ['the schema type changed'];
 }
@@ -67,26 +66,85 @@ export function canRead(reader: ParsedSchema, writer: ParsedSchema): string[] {
 // ---------------------------------------------------------------------------------------------
 // JSON Schema: does every document valid under `writer` stay valid under `reader`? Decided on the
 // keywords of common evolution (type, enum/const, properties, required, additionalProperties,
-// items, string and number bounds); keywords it does not model are compared for equality.
+// items, string and number bounds, pattern); every other keyword that is not an annotation must
+// be the same in both (added, removed or changed: not compatible). The walk is bounded: a pair of
+// schema nodes is compared once (recursive $refs), it stops at MAX_JSON_DEPTH and after
+// JSON_WORK_BUDGET comparisons, and both cutoffs answer "not compatible".
 
 type Obj = { [key: string]: unknown };
 const MAX_JSON_DEPTH = 64;
+const JSON_WORK_BUDGET = 20_000;
 type JsonParsed = Extract<ParsedSchema, { type: 'JSON' }>;
 
-function deref(schema: JsonSchema, ctx: JsonParsed): JsonSchema {
+/** Keywords compared by the rules below, and annotations that do not affect validity. */
+const MODELLED = new Set([
+  'type',
+  'enum',
+  'const',
+  'maxLength',
+  'maximum',
+  'exclusiveMaximum',
+  'maxItems',
+  'minLength',
+  'minimum',
+  'exclusiveMinimum',
+  'minItems',
+  'pattern',
+  'properties',
+  'required',
+  'additionalProperties',
+  'items',
+  '$ref',
+]);
+const ANNOTATIONS = new Set([
+  'title',
+  'description',
+  '$comment',
+  'examples',
+  'default',
+  'deprecated',
+  'readOnly',
+  'writeOnly',
+  // Only reached through a $ref, which is compared at its target.
+  'definitions',
+  '$defs',
+]);
+
+class OverBudget extends Error {}
+
+interface Walk {
+  rctx: JsonParsed;
+  wctx: JsonParsed;
+  /** Pairs (reader node, writer node) already compared or being compared. */
+  seen: WeakMap<object, WeakSet<object>>;
+  work: number;
+}
+
+/** A node with its $refs followed: the schema, or the $ref that cannot be resolved here. */
+function deref(schema: JsonSchema, doc: JsonSchema, ctx: JsonParsed): { s: JsonSchema; doc: JsonSchema } | string {
   let s = schema;
-  for (let i = 0; i < 16 && typeof s === 'object' && typeof s.$ref === 'string'; i++) {
+  let base = doc;
+  for (let i = 0; typeof s === 'object' && typeof s.$ref === 'string'; i++) {
     const ref = s.$ref;
-    if (ctx.refs.has(ref)) s = ctx.refs.get(ref)!;
+    if (i >= 16) return ref;
+    if (ctx.refs.has(ref)) {
+      s = ctx.refs.get(ref)!;
+      base = s;
+    } else if (ref === '#') s = base;
     else if (ref.startsWith('#/')) {
-      let node: unknown = ctx.json;
-      for (const part of ref.slice(2).split('/'))
-        node = (node as Obj | undefined)?.[part.replace(/~1/g, '/').replace(/~0/g, '~')];
-      if (node === undefined) return s;
+      let node: unknown = base;
+      for (const part of ref.slice(2).split('/')) {
+        const key = decodeURIComponent(part).replace(/~1/g, '/').replace(/~0/g, '~');
+        node =
+          node !== null && typeof node === 'object' && Object.prototype.hasOwnProperty.call(node, key)
+            ? (node as Obj)[key]
+            : undefined;
+      }
+      if (typeof node !== 'boolean' && (node === null || typeof node !== 'object' || Array.isArray(node))) return ref;
       s = node as JsonSchema;
-    } else return s;
+    } else return ref; // $id, $anchor, remote: not resolved locally
   }
-  return s;
+  return { s, doc: base };
 }
 
 function typesOf(s: Obj): Set<string> | undefined {
@@ -95,24 +153,59 @@ function typesOf(s: Obj): Set<string> | undefined {
   return new Set(list);
 }
 
-function jsonCanRead(
-  rctx: JsonParsed,
-  wctx: JsonParsed,
+function jsonCanRead(rctx: JsonParsed, wctx: JsonParsed): string[] {
+  const walk: Walk = { rctx, wctx, seen: new WeakMap(), work: 0 };
+  try {
+    return compareJson(walk, rctx.json, rctx.json, wctx.json, wctx.json, '#', 0);
+  } catch (err) {
+    if (err instanceof OverBudget || err instanceof RangeError)
+      return [
+        `the schemas are too large or too deeply recursive to compare (${JSON_WORK_BUDGET} steps): not compatible`,
+      ];
+    throw err;
+  }
+}
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+function compareJson(
+  walk: Walk,
   readerIn: JsonSchema,
+  readerDoc: JsonSchema,
   writerIn: JsonSchema,
+  writerDoc: JsonSchema,
   path: string,
   depth: number,
 ): string[] {
-  // Recursive schemas ($ref to an ancestor) are compared this deep, no deeper.
-  if (depth > MAX_JSON_DEPTH) return [];
-  const reader = deref(readerIn, rctx);
-  const writer = deref(writerIn, wctx);
-  if (reader === true || (typeof reader === 'object' && Object.keys(reader).length === 0)) return [];
-  if (writer === false) return [];
-  if (reader === false) return [`${path}: the reader accepts nothing`];
+  if (++walk.work > JSON_WORK_BUDGET) throw new OverBudget();
+  if (depth > MAX_JSON_DEPTH) return [`${path}: nested deeper than ${MAX_JSON_DEPTH} levels: not compatible`];
+  const rd = deref(readerIn, readerDoc, walk.rctx);
+  if (typeof rd === 'string') return [`${path}: $ref ${rd} cannot be resolved within the schema: not compatible`];
+  const wd = deref(writerIn, writerDoc, walk.wctx);
+  if (typeof wd === 'string') return [`${path}: $ref ${wd} cannot be resolved within the schema: not compatible`];
+  const problems: string[] = [];
+  // A reader's $ref with sibling keywords (2019-09 / 2020-12) is both: the siblings count too. (A
+  // writer's siblings only narrow what it writes, so leaving them out errs on the safe side.)
+  if (typeof readerIn === 'object' && typeof readerIn.$ref === 'string' && Object.keys(readerIn).length > 1) {
+    const { $ref: _ref, ...siblings } = readerIn;
+    problems.push(...compareJson(walk, siblings, readerDoc, writerIn, writerDoc, path, depth + 1));
+  }
+  const reader = rd.s;
+  const writer = wd.s;
+  if (typeof reader === 'object' && typeof writer === 'object') {
+    // Each pair of nodes once: a recursive schema's second visit adds nothing the first does not.
+    let seen = walk.seen.get(reader);
+    if (seen === undefined) walk.seen.set(reader, (seen = new WeakSet()));
+    if (seen.has(writer)) return problems;
+    seen.add(writer);
+  }
+  const rDoc = rd.doc;
+  const wDoc = wd.doc;
+  if (reader === true || (typeof reader === 'object' && Object.keys(reader).length === 0)) return problems;
+  if (writer === false) return problems;
+  if (reader === false) return [...problems, `${path}: the reader accepts nothing`];
   const w: Obj = writer === true ? {} : writer;
   const r: Obj = reader;
-  const problems: string[] = [];
 
   const rt = typesOf(r);
   const wt = typesOf(w);
@@ -130,7 +223,7 @@ function jsonCanRead(
     if (wEnum === undefined) problems.push(`${path}: values restricted to an enum`);
     else
       for (const v of wEnum)
-        if (!rEnum.some((x) => JSON.stringify(x) === JSON.stringify(v)))
+        if (!rEnum.some((x) => same(x, v)))
           problems.push(`${path}: enum value ${JSON.stringify(v)} is no longer accepted`);
   }
 
@@ -146,16 +239,21 @@ function jsonCanRead(
   ] as const) {
     const rv = r[key];
     const wv = w[key];
-    if (typeof rv !== 'number') continue;
+    if (rv === undefined) continue;
+    if (typeof rv !== 'number') {
+      if (!same(rv, wv)) problems.push(`${path}: ${key} changed`);
+      continue;
+    }
     if (typeof wv !== 'number' || tighter(rv, wv)) problems.push(`${path}: ${key} tightened to ${rv}`);
   }
-  if (typeof r.pattern === 'string' && r.pattern !== w.pattern) problems.push(`${path}: pattern changed`);
+  if (r.pattern !== undefined && r.pattern !== w.pattern) problems.push(`${path}: pattern changed`);
 
   // Objects.
-  const rProps = (r.properties ?? {}) as Record<string, JsonSchema>;
-  const wProps = (w.properties ?? {}) as Record<string, JsonSchema>;
-  const rRequired = new Set((r.required ?? []) as string[]);
-  const wRequired = new Set((w.required ?? []) as string[]);
+  const rProps = (isObj(r.properties) ? r.properties : {}) as Record<string, JsonSchema>;
+  const wProps = (isObj(w.properties) ? w.properties : {}) as Record<string, JsonSchema>;
+  if (r.properties !== undefined && !isObj(r.properties)) problems.push(`${path}: properties changed`);
+  const rRequired = new Set(Array.isArray(r.required) ? (r.required as string[]) : []);
+  const wRequired = new Set(Array.isArray(w.required) ? (w.required as string[]) : []);
   for (const name of rRequired)
     if (!wRequired.has(name))
       problems.push(
@@ -164,35 +262,50 @@ function jsonCanRead(
           : `${path}/properties/${name}: a new required property`,
       );
   for (const [name, rp] of Object.entries(rProps)) {
-    if (name in wProps)
-      problems.push(...jsonCanRead(rctx, wctx, rp, wProps[name]!, `${path}/properties/${name}`, depth + 1));
+    if (Object.prototype.hasOwnProperty.call(wProps, name))
+      problems.push(...compareJson(walk, rp, rDoc, wProps[name]!, wDoc, `${path}/properties/${name}`, depth + 1));
   }
   const rAdditional = r.additionalProperties as JsonSchema | undefined;
   const wAdditional = w.additionalProperties as JsonSchema | undefined;
   for (const name of Object.keys(wProps)) {
-    if (name in rProps) continue;
+    if (Object.prototype.hasOwnProperty.call(rProps, name)) continue;
     if (rAdditional === false)
       problems.push(`${path}/properties/${name}: removed while additional properties are closed`);
     else if (rAdditional !== undefined && rAdditional !== true)
-      problems.push(...jsonCanRead(rctx, wctx, rAdditional, wProps[name]!, `${path}/properties/${name}`, depth + 1));
+      problems.push(
+        ...compareJson(walk, rAdditional, rDoc, wProps[name]!, wDoc, `${path}/properties/${name}`, depth + 1),
+      );
   }
-  if (rAdditional === false && wAdditional !== false) problems.push(`${path}: additional properties closed`);
-
-  // Arrays.
-  if (r.items !== undefined && typeof r.items !== 'object' && r.items !== true && r.items !== false) {
-    // tuple forms are compared for equality below
-  } else if (r.items !== undefined && !Array.isArray(r.items)) {
-    if (w.items === undefined || Array.isArray(w.items)) problems.push(`${path}/items: item schema added`);
+  if (rAdditional !== undefined && rAdditional !== true) {
+    if (wAdditional === undefined || wAdditional === true) problems.push(`${path}: additional properties closed`);
     else
       problems.push(
-        ...jsonCanRead(rctx, wctx, r.items as JsonSchema, w.items as JsonSchema, `${path}/items`, depth + 1),
+        ...compareJson(walk, rAdditional, rDoc, wAdditional, wDoc, `${path}/additionalProperties`, depth + 1),
       );
   }
 
-  // Composition keywords and the rest: unchanged or incompatible.
-  for (const key of ['oneOf', 'anyOf', 'allOf', 'not', 'if', 'then', 'else', 'const', 'prefixItems', 'format'])
-    if (key in r && JSON.stringify(r[key]) !== JSON.stringify(w[key])) problems.push(`${path}: ${key} changed`);
+  // Arrays: one item schema for every item is compared; the tuple forms must stay the same.
+  const schemaLike = (v: unknown) => typeof v === 'boolean' || isObj(v);
+  if (r.items !== undefined) {
+    if (schemaLike(r.items) && schemaLike(w.items))
+      problems.push(
+        ...compareJson(walk, r.items as JsonSchema, rDoc, w.items as JsonSchema, wDoc, `${path}/items`, depth + 1),
+      );
+    else if (schemaLike(r.items) && w.items === undefined) problems.push(`${path}/items: item schema added`);
+    else if (!same(r.items, w.items)) problems.push(`${path}/items: changed`);
+  } else if (w.items !== undefined && !schemaLike(w.items)) problems.push(`${path}/items: changed`);
+
+  // Everything else: unchanged, or not compatible.
+  for (const key of new Set([...Object.keys(r), ...Object.keys(w)])) {
+    if (MODELLED.has(key) || ANNOTATIONS.has(key)) continue;
+    if (!same(r[key], w[key]))
+      problems.push(`${path}: ${key} ${key in r ? (key in w ? 'changed' : 'added') : 'removed'}`);
+  }
   return problems;
+}
+
+function isObj(v: unknown): v is Obj {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 function enumOf(s: Obj): unknown[] | undefined {
