@@ -45,9 +45,13 @@ export function parseSchema(schemaType: SchemaType, text: string, resolved: Reso
     }
   } catch (err) {
     if ((err as { errorCode?: number }).errorCode !== undefined) throw err;
+    if (err instanceof RangeError) throw tooDeep();
     throw RegistryErrors.invalidSchema(firstLine((err as Error).message));
   }
 }
+
+/** A stack overflow (or a string too long) while reading a schema: its nesting is the cause. */
+const tooDeep = () => RegistryErrors.invalidSchema('the schema is nested too deeply to be read');
 
 /**
  * The text stored and compared: compact JSON for Avro and JSON Schema (so whitespace does not make
@@ -68,10 +72,16 @@ export function canonicalText(schemaType: SchemaType, text: string, normalize: b
   try {
     doc = JSON.parse(text);
   } catch (err) {
+    if (err instanceof RangeError) throw tooDeep();
     throw RegistryErrors.invalidSchema(`not JSON: ${firstLine((err as Error).message)}`);
   }
-  if (normalize && schemaType === 'JSON') return JSON.stringify(sortKeys(doc));
-  return JSON.stringify(doc);
+  try {
+    if (normalize && schemaType === 'JSON') return JSON.stringify(sortKeys(doc));
+    return JSON.stringify(doc);
+  } catch (err) {
+    if (err instanceof RangeError) throw tooDeep();
+    throw err;
+  }
 }
 
 function parseAvro(text: string, resolved: ResolvedReference[]): avro.Type {
@@ -92,10 +102,36 @@ function ajvFor(doc: JsonSchema): Ajv {
   return new Ajv(ajvOptions);
 }
 
+/**
+ * Ajv spends about half a millisecond compiling each `$ref` (more when they recurse): a schema
+ * with more than this many, with its references, is refused rather than stalling the process.
+ */
+export const MAX_JSON_REFS = 1000;
+
+/** How many `$ref`s a JSON document holds (iterative: no stack to overflow). */
+function countRefs(doc: unknown): number {
+  let count = 0;
+  const stack: unknown[] = [doc];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (node === null || typeof node !== 'object') continue;
+    if (Array.isArray(node)) stack.push(...node);
+    else
+      for (const [k, v] of Object.entries(node)) {
+        if (k === '$ref') count++;
+        stack.push(v);
+      }
+  }
+  return count;
+}
+
 function parseJson(text: string, resolved: ResolvedReference[]): ParsedSchema {
   const json = JSON.parse(text) as unknown;
   if (typeof json !== 'boolean' && (typeof json !== 'object' || json === null || Array.isArray(json)))
     throw new Error('a JSON Schema is an object or a boolean');
+  const refCount = countRefs(json) + resolved.reduce((n, r) => n + countRefs(JSON.parse(r.schema)), 0);
+  if (refCount > MAX_JSON_REFS)
+    throw new Error(`the schema and its references hold ${refCount} $refs; at most ${MAX_JSON_REFS} are accepted`);
   const ajv = ajvFor(json as JsonSchema);
   const refs = new Map<string, JsonSchema>();
   for (const ref of resolved) {
