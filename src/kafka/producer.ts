@@ -430,40 +430,14 @@ export class KafkaProducerBridge implements ProduceService {
           const { topic, partition } = group;
           const live = group.items.filter(([p]) => !p.settled);
           if (live.length === 0) return;
-          const messages = live.map(([, m]) => m);
-          let failure: ProduceOutcome | undefined;
-          let next = 0;
-          try {
-            // Tolerant of other topics' offline partitions: kafkajs refreshes metadata of every
-            // topic this producer has sent to, and would otherwise fail healthy sends too.
-            const [result] = await tolerateOfflinePartitions(() =>
-              this.producer.send({
-                topic,
-                messages,
-                acks: -1,
-                timeout: this.options.ackTimeoutMs,
-                compression: CompressionTypes.None,
-              }),
-            );
-            // No result for the partition: Kafka's answer did not say; the client may retry.
-            if (result === undefined)
-              failure = { ok: false, errorCode: 50003, error: 'Kafka returned no offset for this partition.' };
-            else next = Number(result.baseOffset);
-          } catch (err) {
-            failure = { ok: false, errorCode: recordErrorCode(err), error: kafkaMessage(err) };
-            // Every record was checked against the topic's limit as last read: a batch refused as
-            // too large means the limit was lowered since. Each record may fit alone: retriable.
-            if (hasKafkaErrorType(err, 'MESSAGE_TOO_LARGE') && messages.length > 1) {
-              this.options.limitChanged?.(topic);
-              failure = {
-                ok: false,
-                errorCode: 50003,
-                error: `${kafkaMessage(err)} (the topic's max.message.bytes changed; it is read again: retry)`,
-              };
-            }
-          }
-          // Records were grouped in arrival order, so each one's offset follows from the base offset.
-          for (const m of messages) outcomes.set(m, failure ?? { ok: true, partition, offset: next++ });
+          const owner = new Map(live.map(([p, m]) => [m, p]));
+          const results = await this.sendPartition(
+            topic,
+            partition,
+            live.map(([, m]) => m),
+            (m) => owner.get(m)?.settled !== true,
+          );
+          for (const [m, outcome] of results) outcomes.set(m, outcome);
           group.items = [];
         }).finally(turnDone),
       ),
@@ -484,6 +458,74 @@ export class KafkaProducerBridge implements ProduceService {
     }
   }
 
+  /**
+   * One partition's records in one Kafka request (the caller holds the partition's turn), their
+   * outcomes by message. Kafka refuses a whole partition batch for one record it will not take
+   * (a timestamp out of range, a keyless record on a compacted topic, a corrupt record): the batch
+   * is then split in halves, sent one after the other (order kept), until only the refused records
+   * remain — they fail alone (40002), the others land. Nothing of a refused batch was written, and
+   * kafkajs advances the idempotent sequence only on success, so the halves reuse it safely.
+   * Records answered meanwhile (their deadline passed) are left out of later halves.
+   */
+  private async sendPartition(
+    topic: string,
+    partition: number,
+    messages: Message[],
+    live: (m: Message) => boolean,
+  ): Promise<Array<[Message, ProduceOutcome]>> {
+    try {
+      // Tolerant of other topics' offline partitions: kafkajs refreshes metadata of every
+      // topic this producer has sent to, and would otherwise fail healthy sends too.
+      const [result] = await tolerateOfflinePartitions(() =>
+        this.producer.send({
+          topic,
+          messages,
+          acks: -1,
+          timeout: this.options.ackTimeoutMs,
+          compression: CompressionTypes.None,
+        }),
+      );
+      // No result for the partition: Kafka's answer did not say; the client may retry.
+      if (result === undefined) {
+        const failure: ProduceOutcome = {
+          ok: false,
+          errorCode: 50003,
+          error: 'Kafka returned no offset for this partition.',
+        };
+        return messages.map((m) => [m, failure]);
+      }
+      // Records were grouped in arrival order, so each one's offset follows from the base offset.
+      let next = Number(result.baseOffset);
+      return messages.map((m) => [m, { ok: true, partition, offset: next++ }]);
+    } catch (err) {
+      if (RECORD_REFUSED.some((type) => hasKafkaErrorType(err, type))) {
+        if (messages.length === 1)
+          return [
+            [messages[0]!, { ok: false, errorCode: 40002, error: `Kafka refused the record: ${kafkaMessage(err)}` }],
+          ];
+        const half = Math.ceil(messages.length / 2);
+        const out: Array<[Message, ProduceOutcome]> = [];
+        for (const part of [messages.slice(0, half), messages.slice(half)]) {
+          const still = part.filter(live);
+          if (still.length > 0) out.push(...(await this.sendPartition(topic, partition, still, live)));
+        }
+        return out;
+      }
+      let failure: ProduceOutcome = { ok: false, errorCode: recordErrorCode(err), error: kafkaMessage(err) };
+      // Every record was checked against the topic's limit as last read: a batch refused as
+      // too large means the limit was lowered since. Each record may fit alone: retriable.
+      if (hasKafkaErrorType(err, 'MESSAGE_TOO_LARGE') && messages.length > 1) {
+        this.options.limitChanged?.(topic);
+        failure = {
+          ok: false,
+          errorCode: 50003,
+          error: `${kafkaMessage(err)} (the topic's max.message.bytes changed; it is read again: retry)`,
+        };
+      }
+      return messages.map((m) => [m, failure]);
+    }
+  }
+
   /** Runs `work` once every earlier request to the same partition has settled. */
   private partitionTurn(key: string, work: () => Promise<void>): Promise<void> {
     const previous = this.partitionTails.get(key) ?? Promise.resolve();
@@ -498,6 +540,12 @@ export class KafkaProducerBridge implements ProduceService {
 }
 
 const LATE = Symbol('late');
+
+/**
+ * Kafka errors that refuse a record for what it is (not the request or the moment): sending it
+ * again fails the same way, and in a batch they fail every record with it.
+ */
+const RECORD_REFUSED = ['INVALID_TIMESTAMP', 'INVALID_RECORD', 'CORRUPT_MESSAGE'];
 
 /** The value, or LATE once the deadline (epoch ms) has passed without it. */
 function untilDeadline<T>(value: Promise<T>, deadline: number): Promise<T | typeof LATE> {
