@@ -213,6 +213,20 @@ describe('streaming consume (SSE)', () => {
     );
   });
 
+  it('ends open streams promptly when the gateway shuts down', async () => {
+    const own = await startTestGateway({ STREAM_HEARTBEAT_MS: '200', SHUTDOWN_TIMEOUT_MS: '20000' });
+    const topic = await createTopic(1);
+    const c = await ConsumerClient.create(own.url, uniqueName('sse'), { format: 'json' });
+    await c.subscribe([topic]);
+    const stream = await openStream(`${c.baseUri}/records`);
+    await waitUntil('the stream to open', () => stream.comments >= 1);
+    const started = Date.now();
+    await own.close();
+    const took = Date.now() - started;
+    await waitUntil('the stream to end', () => stream.ended);
+    assert.ok(took < 10_000, `shutdown took ${took} ms with a stream open`);
+  });
+
   it('ends with a failure event when the instance is deleted mid-stream', async () => {
     const topic = await createTopic(1);
     const c = await subscribed(topic);
