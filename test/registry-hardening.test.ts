@@ -90,4 +90,18 @@ describe('registry after issue 12', () => {
       assert.equal(res.body.error_code, 42201);
     }
   });
+
+  it('B8: a message declared before the old first one on the same line changes the first message: 409', async () => {
+    const v1 = { schemaType: 'PROTOBUF', schema: 'syntax = "proto3";\nmessage A { int32 x = 1; }' };
+    const v2 = {
+      schemaType: 'PROTOBUF',
+      schema: 'syntax = "proto3"; message Z { string x = 1; }\nmessage A { int32 x = 1; }',
+    };
+    assert.equal((await api.post('/subjects/first-value/versions', v1)).status, 200);
+    const check = await api.post('/compatibility/subjects/first-value/versions/latest', v2);
+    assert.deepEqual(check.body, { is_compatible: false });
+    const res = await api.post('/subjects/first-value/versions', v2);
+    assert.equal(res.status, 409, res.text);
+    assert.match(res.body.message, /first message changed from A to Z/);
+  });
 });

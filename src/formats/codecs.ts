@@ -22,6 +22,7 @@ import type { ValidationIssue } from '../core/errors.js';
 import { stringifyJson } from '../core/json.js';
 import type { SchemaText, SchemaType } from '../core/ports.js';
 import { describe } from '../policy/validation/openapi.js';
+import { packageMessages } from './protobuf-messages.js';
 import { WireFormatError, decodeMessageIndexes, frame } from './wire.js';
 
 export class SchemaParseError extends Error {}
@@ -326,8 +327,7 @@ function protobufCodec(id: number, schema: ResolvedSchema): Codec {
   };
   // The schema's own file first: its messages, in the order written, are what message indexes count.
   const main = parse(schema.schema);
-  const ns = main.package === undefined ? root : root.lookup(main.package);
-  const messages = ns instanceof protobuf.Namespace ? ns.nestedArray.filter(isType) : [];
+  const messages = packageMessages(root, main.package);
   for (const dep of schema.dependencies) parse(dep.schema.schema);
   try {
     root.resolveAll();

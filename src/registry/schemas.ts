@@ -13,6 +13,7 @@ import { Ajv2019 } from 'ajv/dist/2019.js';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import protobuf from 'protobufjs';
 import { RegistryErrors } from '../core/errors.js';
+import { packageMessages } from '../formats/protobuf-messages.js';
 import type { SchemaReference, SchemaType } from '../core/ports.js';
 
 export const SCHEMA_TYPES: readonly SchemaType[] = ['JSON', 'PROTOBUF', 'AVRO'];
@@ -149,8 +150,9 @@ function parseProtobuf(text: string, resolved: ResolvedReference[]): ParsedSchem
   const root = new protobuf.Root();
   const files = new Map(resolved.map((r) => [r.name, r]));
   const loaded = new Set<string>();
-  const load = (source: string, name: string) => {
+  const load = (source: string, name: string, parsed?: (result: protobuf.IParserResult) => void) => {
     const result = protobuf.parse(source, root, { keepCase: true, alternateCommentMode: true });
+    parsed?.(result);
     for (const imp of [...(result.imports ?? []), ...(result.weakImports ?? [])]) {
       if (loaded.has(imp)) continue;
       loaded.add(imp);
@@ -166,19 +168,13 @@ function parseProtobuf(text: string, resolved: ResolvedReference[]): ParsedSchem
     }
     return result;
   };
-  const result = load(text, 'the schema');
+  // The schema's first message is the one records use by default (message index [0]): the codec's
+  // choice, taken from the schema's own file before its imports add to the namespace.
+  let first: protobuf.Type | undefined;
+  load(text, 'the schema', (parsed) => (first = packageMessages(root, parsed.package)[0]));
   root.resolveAll();
-  const messages = messagesOf(root).filter((m) => m.filename === undefined || m.filename === null);
-  // The schema's first message is the one records use by default (message index [0]).
-  const first = firstMessageName(text, result.package);
-  if (first === undefined && messages.length === 0) throw new Error('the schema declares no message');
-  return { type: 'PROTOBUF', root, main: first ?? messages[0]!.fullName.replace(/^\./, '') };
-}
-
-function firstMessageName(text: string, pkg: string | undefined): string | undefined {
-  const m = /(?:^|\n)\s*message\s+([A-Za-z_][A-Za-z0-9_]*)/.exec(text.replace(/\/\/[^\n]*|\/\*[\s\S]*?\*\//g, ''));
-  if (m === null) return undefined;
-  return pkg === undefined || pkg === '' ? m[1] : `${pkg}.${m[1]}`;
+  if (first === undefined) throw new Error('the schema declares no message');
+  return { type: 'PROTOBUF', root, main: first.fullName.replace(/^\./, '') };
 }
 
 export function messagesOf(ns: protobuf.NamespaceBase): protobuf.Type[] {

@@ -127,3 +127,15 @@ describe('deeply nested schemas are invalid, not a crash (B10)', () => {
       );
     });
 });
+
+describe('protobuf first message (B8)', () => {
+  it('is the first message declared, wherever the line breaks are (the codec’s choice)', () => {
+    const v1 = parseSchema('PROTOBUF', 'syntax = "proto3";\nmessage A { int32 x = 1; }', []);
+    const v2 = parseSchema(
+      'PROTOBUF',
+      'syntax = "proto3"; message Z { string x = 1; }\nmessage A { int32 x = 1; }',
+      [],
+    );
+    assert.deepEqual(incompatibilities('BACKWARD', v2, [v1]), ['backward: the first message changed from A to Z']);
+  });
+});
