@@ -46,38 +46,69 @@ const phases = new Set(
 );
 
 let current; // the Kafka of the running phase, stopped on Ctrl-C
-let child;
+const running = new Set(); // test file processes
 process.on('SIGINT', () => {
-  if (child) child.kill('SIGINT');
-  else void Promise.resolve(current?.stop()).then(() => process.exit(130));
+  for (const c of running) c.kill('SIGINT');
+  void Promise.resolve(current?.stop()).then(() => process.exit(130));
 });
 
+/**
+ * Runs each test file in a `node` process of its own, `concurrency` at a time, with node's runner
+ * inside that process: there is no parent runner parsing children's serialized reports, which on
+ * node 20 can spin forever on a truncated frame (nodejs/node#62693; it hung a clean-clone run for
+ * 20 minutes). Each file's output is printed whole when it ends, with its duration; a file still
+ * running a minute past its timeout is killed and fails. Resolves 0 when every file passed.
+ */
 function runNodeTest(testFiles, env, concurrency, timeoutMs = 300_000) {
-  return new Promise((resolve) => {
-    child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        '--test',
-        '--test-reporter=spec',
-        // A test that fails half-way may leave a client open; never let that hang the run.
-        '--test-force-exit',
-        `--test-timeout=${timeoutMs}`,
-        `--test-concurrency=${concurrency}`,
-        ...flags,
-        ...testFiles,
-      ],
-      {
-        stdio: 'inherit',
-        // Gateways the tests spawn start no schema registry on the fixed port 8081 unless they ask.
-        env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1', SCHEMA_REGISTRY_ENABLED: 'false', ...env },
-      },
-    );
-    child.on('exit', (code, signal) => {
-      child = undefined;
-      resolve(code ?? (signal ? 1 : 0));
+  const queue = [...testFiles];
+  const failed = [];
+  const runOne = (file) =>
+    new Promise((resolve) => {
+      const t0 = Date.now();
+      const c = spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          '--test-reporter=spec',
+          // A test that fails half-way may leave a client open; never let that hang the run.
+          '--test-force-exit',
+          `--test-timeout=${timeoutMs}`,
+          ...flags,
+          file,
+        ],
+        {
+          stdio: ['ignore', 'pipe', 'pipe'],
+          // Gateways the tests spawn start no schema registry on the fixed port 8081 unless they ask.
+          env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1', SCHEMA_REGISTRY_ENABLED: 'false', ...env },
+        },
+      );
+      running.add(c);
+      const output = [];
+      c.stdout.on('data', (d) => output.push(d));
+      c.stderr.on('data', (d) => output.push(d));
+      const killer = setTimeout(() => {
+        output.push(Buffer.from(`\n[test] ${file}: still running ${timeoutMs / 1000 + 60} s after start: killed\n`));
+        c.kill('SIGKILL');
+      }, timeoutMs + 60_000);
+      c.on('close', (code, signal) => {
+        clearTimeout(killer);
+        running.delete(c);
+        const ok = code === 0 && signal === null;
+        if (!ok) failed.push(file);
+        process.stdout.write(Buffer.concat(output));
+        console.log(
+          `[test] ${file}: ${ok ? 'pass' : `FAIL (${code ?? signal})`} in ${Math.round((Date.now() - t0) / 1000)} s`,
+        );
+        resolve();
+      });
     });
+  const worker = async () => {
+    for (let file = queue.shift(); file !== undefined; file = queue.shift()) await runOne(file);
+  };
+  return Promise.all(Array.from({ length: Math.max(1, Number(concurrency)) }, worker)).then(() => {
+    if (failed.length > 0) console.log(`[test] failed files:\n  ${failed.join('\n  ')}`);
+    return failed.length === 0 ? 0 : 1;
   });
 }
 
