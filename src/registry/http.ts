@@ -11,6 +11,7 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from 'pino';
 import { Errors, RegistryErrors } from '../core/errors.js';
+import { bodyDeadline } from '../http/body-deadline.js';
 import { errorHandler } from '../http/errors.js';
 import { sendJson } from '../http/respond.js';
 import {
@@ -49,6 +50,8 @@ export interface RegistryHttpOptions {
   peerProof?: PeerProof;
   nodeId: string;
   maxBodyBytes: number;
+  /** A declared body must arrive within this long of its headers (BODY_TIMEOUT_MS): else 408. */
+  bodyTimeoutMs: number;
   timeoutMs: number;
   logger: Logger;
 }
@@ -66,6 +69,10 @@ export function registryApp(o: RegistryHttpOptions): express.Express {
   app.set('query parser', 'simple');
   app.use((_req, res, next) => {
     res.locals.responseType = SR_MEDIA_TYPE;
+    next();
+  });
+  app.use(bodyDeadline(o.bodyTimeoutMs));
+  app.use((_req, _res, next) => {
     o.ready.then(() => next(), next);
   });
   if (o.peerProof !== undefined) app.use(peerHopMiddleware(o.peerProof, o.logger));

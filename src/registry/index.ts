@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import { GatewayError, RegistryErrors } from '../core/errors.js';
 import type { RegisteredSchema, SchemaRegistry, SchemaText } from '../core/ports.js';
+import { limitConnections } from '../http/connections.js';
 import { createKafka } from '../kafka/client.js';
 import type { PeerProof } from '../policy/auth/peer-proof.js';
 import type { Authorizer } from '../policy/authz/authorizer.js';
@@ -77,6 +78,7 @@ export async function startSchemaRegistry(
     peerProof: deps.peerProof,
     nodeId: config.consumers.nodeId,
     maxBodyBytes: config.http.maxBodyBytes,
+    bodyTimeoutMs: config.http.bodyTimeoutMs,
     timeoutMs: sr.timeoutMs,
     logger,
   });
@@ -98,6 +100,8 @@ export async function startSchemaRegistry(
         ) as unknown as http.Server);
   const listen = (server: http.Server, port: number, exclusive: boolean) =>
     new Promise<number>((resolve, reject) => {
+      // The main listener's caps (per client, in total) and socket timeouts hold here too.
+      limitConnections(server, config.http.connections);
       server.once('error', reject);
       server.listen({ port, host: sr.host, exclusive }, () => resolve((server.address() as AddressInfo).port));
     });

@@ -26,6 +26,7 @@ it('serves exactly the paths and methods of schema-registry.openapi.yaml', () =>
     authorizer: new Authorizer(undefined),
     nodeId: 'n1',
     maxBodyBytes: 1024,
+    bodyTimeoutMs: 1000,
     timeoutMs: 1000,
     logger: pino({ level: 'silent' }),
   });
