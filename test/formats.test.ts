@@ -6,11 +6,29 @@ import { after, before, describe, it } from 'node:test';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import protobuf from 'protobufjs';
 import { ConsumerClient } from './support/consumer-client.js';
-import { needsOwnGateway, post } from './support/gateway.js';
+import { needsOwnGateway, post, request } from './support/gateway.js';
 import { closeAdmin, createTopic, kafka, readRecords, recordCount, uniqueName } from './support/kafka.js';
-import { avroRecord, startRegistryGateway, type RegistryGateway } from './support/registry.js';
+import { SR, avroRecord, startRegistryGateway, type RegistryGateway } from './support/registry.js';
 
 const AVRO = 'application/vnd.kafka.avro.v2+json';
+
+/** Confluent wire format by hand: magic 0, the 4-byte id, the payload. */
+const framed = (id: number, payload: Buffer) => {
+  const header = Buffer.alloc(5);
+  header.writeUInt32BE(id, 1);
+  return Buffer.concat([header, payload]);
+};
+/** Avro's long: zig-zag, then 7-bit groups, low first. */
+const avroLong = (n: bigint) => {
+  let z = BigInt.asUintN(64, (n << 1n) ^ (n >> 63n));
+  const out: number[] = [];
+  while (z > 0x7fn) {
+    out.push(Number((z & 0x7fn) | 0x80n));
+    z >>= 7n;
+  }
+  out.push(Number(z));
+  return Buffer.from(out);
+};
 const JSONSCHEMA = 'application/vnd.kafka.jsonschema.v2+json';
 const PROTOBUF = 'application/vnd.kafka.protobuf.v2+json';
 
@@ -230,6 +248,105 @@ describe('schema formats end to end', { skip: needsOwnGateway }, () => {
       assert.equal(res.status, 408, res.text);
       assert.equal(res.body.error_code, 40801);
       assert.match(res.body.message, /offset 0/);
+    } finally {
+      await consumer.delete();
+    }
+  });
+  it('avro longs use all 64 bits: exact JSON integers in, the same bytes as Java writes, exact integers out', async () => {
+    const topic = await createTopic(1);
+    const schema = avroRecord('Tweet', [{ name: 'id', type: 'long' }]);
+    const values = ['4611686018427387904', '1150000000000000002', '9223372036854775807', '-9223372036854775808', '7'];
+    // Sent as text: the numbers must reach the gateway exactly as written.
+    const body = `{"value_schema":${JSON.stringify(schema)},"records":[${values.map((v) => `{"value":{"id":${v}}}`).join(',')}]}`;
+    const res = await post(`${sr.gw.url}/topics/${topic}`, AVRO, body);
+    assert.equal(res.status, 200, res.text);
+    const stored = await readRecords(topic, values.length);
+    assert.deepEqual(
+      stored.map((r) => r.value!.subarray(5).toString('hex')),
+      values.map((v) => avroLong(BigInt(v)).toString('hex')),
+    );
+
+    // Out of range, or a string (Confluent takes JSON numbers only): 400, nothing produced.
+    for (const bad of ['9223372036854775808', '"4611686018427387904"', '1.5']) {
+      const refused = await post(
+        `${sr.gw.url}/topics/${topic}`,
+        AVRO,
+        `{"value_schema_id":${res.body.value_schema_id},"records":[{"value":{"id":${bad}}}]}`,
+      );
+      assert.equal(refused.status, 400, `${bad}: ${refused.text}`);
+      assert.match(refused.text, /records\[0\]\.value\/id/);
+    }
+    assert.equal(await recordCount(topic), values.length);
+
+    // A record a Java producer wrote (2^62), read back as an exact JSON integer, as are ours.
+    await producer.send({ topic, messages: [{ value: framed(res.body.value_schema_id, avroLong(2n ** 62n)) }] });
+    const consumer = await ConsumerClient.create(sr.gw.url, uniqueName('g'), {
+      format: 'avro',
+      'auto.offset.reset': 'earliest',
+    });
+    try {
+      await consumer.subscribe([topic]);
+      let text = '';
+      const deadline = Date.now() + 20_000;
+      while ((text.match(/"id":/g) ?? []).length < values.length + 1 && Date.now() < deadline) {
+        const page = await consumer.get('/records', { accept: AVRO });
+        assert.equal(page.status, 200, page.text);
+        text += page.text;
+      }
+      const ids = [...text.matchAll(/"value":\{"id":(-?\d+)\}/g)].map((m) => m[1]);
+      assert.deepEqual(ids, [...values, String(2n ** 62n)]);
+    } finally {
+      await consumer.delete();
+    }
+  });
+
+  it('a small avro record that would render huge is 40801, decided early; the gateway stays responsive', async () => {
+    const topic = await createTopic(1);
+    // 2,008 bytes: an array of 2,000 enum values, each rendering a 100,000-character symbol (200 MB).
+    const schema = JSON.stringify({
+      type: 'array',
+      items: { type: 'enum', name: 'E', symbols: ['S' + 'x'.repeat(100_000)] },
+    });
+    const registered = await post(`${sr.url}/subjects/${topic}-value/versions`, SR, { schema });
+    assert.equal(registered.status, 200, registered.text);
+    const id = registered.body.id as number;
+    const bomb = framed(id, Buffer.concat([avroLong(2000n), Buffer.alloc(2000), Buffer.from([0])]));
+    // A fitting record after it, to show the consumer can seek past the bomb and go on.
+    const fine = framed(id, Buffer.concat([avroLong(1n), Buffer.alloc(1), Buffer.from([0])]));
+    await producer.send({ topic, messages: [{ value: bomb }, { value: fine }] });
+    const consumer = await ConsumerClient.create(sr.gw.url, uniqueName('g'), {
+      format: 'avro',
+      'auto.offset.reset': 'earliest',
+    });
+    try {
+      await consumer.subscribe([topic]);
+      // While the gateway fetches and renders, other requests are answered promptly: one after
+      // another, the slowest is measured.
+      let fetching = true;
+      let slowest = 0;
+      const probes = (async () => {
+        while (fetching) {
+          const t = Date.now();
+          const r = await request(`${sr.gw.url}/topics/${topic}`, {
+            headers: { accept: 'application/vnd.kafka.v2+json' },
+          });
+          assert.equal(r.status, 200);
+          slowest = Math.max(slowest, Date.now() - t);
+        }
+      })();
+      const deadline = Date.now() + 20_000;
+      let res = await consumer.get('/records', { accept: AVRO });
+      while (res.status === 200 && res.text === '[]' && Date.now() < deadline) {
+        res = await consumer.get('/records', { accept: AVRO });
+      }
+      fetching = false;
+      await probes;
+      assert.ok(slowest < 1000, `a concurrent GET took ${slowest} ms`);
+      assert.equal(res.status, 408, res.text.slice(0, 300));
+      assert.equal(res.body.error_code, 40801);
+      assert.match(res.body.message, /offset 0/);
+      assert.match(res.body.message, /longer than/);
+      assert.ok(res.text.length < 10_000);
     } finally {
       await consumer.delete();
     }

@@ -24,6 +24,7 @@ import type { SchemaText, SchemaType } from '../core/ports.js';
 import { describe } from '../policy/validation/openapi.js';
 import { packageMessages } from './protobuf-messages.js';
 import { WireFormatError, decodeMessageIndexes, frame } from './wire.js';
+import { OutputTooLargeError, boundedJson } from './bounded-json.js';
 
 export class SchemaParseError extends Error {}
 export class InvalidSchemaError extends Error {}
@@ -48,8 +49,11 @@ export interface Codec {
    * checks); `exact`, when given, is the lossless parse, written as is by JSON Schema.
    */
   encode(plain: unknown, exact?: { value: unknown }): Buffer;
-  /** The JSON text of the payload after the 5-byte header. Throws on bytes the schema cannot read. */
-  decode(rest: Buffer): string;
+  /**
+   * The JSON text of the payload after the 5-byte header. Throws on bytes the schema cannot read,
+   * and OutputTooLargeError as soon as the text would be longer than `maxChars`.
+   */
+  decode(rest: Buffer, maxChars: number): string;
 }
 
 /** A schema with the schemas its references name, in dependency order (dependencies first). */
@@ -104,8 +108,11 @@ function avroCodec(id: number, schema: ResolvedSchema): Codec {
       }
       return frame(id, type.toBuffer(value));
     },
-    decode(rest) {
-      return type.toString(type.fromBuffer(rest));
+    decode(rest, maxChars) {
+      // avsc's toString is JSON.stringify of this copy (unions wrapped, bytes as strings); the copy
+      // shares the decoded strings, so only the text can grow past the bytes, and it is bounded.
+      const value = (type as unknown as AvroCopy)._copy(type.fromBuffer(rest), { coerce: 3 });
+      return boundedJson(value, maxChars);
     },
   };
 }
@@ -129,6 +136,10 @@ interface AvroInternals {
   _read(tap: AvroTap): unknown;
 }
 const internals = (t: avro.Type) => t as unknown as AvroInternals;
+/** avsc's deep copy; coerce 3 is the Avro JSON encoding Type#toString prints. */
+interface AvroCopy {
+  _copy(value: unknown, opts: { coerce: number }): unknown;
+}
 
 /**
  * Bytes from Kafka are untrusted: avsc reads an array's or map's block count and loops that many
@@ -274,7 +285,9 @@ function jsonCodec(id: number, schema: ResolvedSchema): Codec {
       const text = exact === undefined ? JSON.stringify(plain) : stringifyJson(exact.value, true);
       return frame(id, Buffer.from(text, 'utf8'));
     },
-    decode(rest) {
+    decode(rest, maxChars) {
+      // A UTF-8 byte is at most one character: the cap can only be passed by a huge record.
+      if (rest.length > maxChars) throw new OutputTooLargeError(maxChars);
       const text = rest.toString('utf8');
       JSON.parse(text); // validates only: the stored text is rendered as is (numbers exact)
       return text;
@@ -348,17 +361,66 @@ function protobufCodec(id: number, schema: ResolvedSchema): Codec {
       const message = first.fromObject(normalized as Record<string, unknown>);
       return frame(id, Buffer.from(first.encode(message).finish()), [0]);
     },
-    decode(rest) {
+    decode(rest, maxChars) {
       const { indexes, payload } = decodeMessageIndexes(rest);
       let type: protobuf.Type | undefined = messages[indexes[0]!];
       for (const i of indexes.slice(1)) type = type?.nestedArray.filter(isType)[i];
       if (type === undefined) throw new WireFormatError(`no message at indexes [${indexes.join(',')}] in the schema`);
       const message = type.decode(payload);
-      return JSON.stringify(
+      // Every default is rendered: a repeated empty message of a wide type costs two bytes each
+      // and renders all its fields. That estimate comes first, so toObject never builds a bomb.
+      if (protobufEstimate(type, message, maxChars) > maxChars) throw new OutputTooLargeError(maxChars);
+      return boundedJson(
         type.toObject(message, { longs: String, enums: String, bytes: String, defaults: true, json: true }),
+        maxChars,
       );
     },
   };
+}
+
+/** Characters of a message with every field at its default, per type. */
+const defaultsSize = new WeakMap<protobuf.Type, number>();
+
+function defaultsOf(type: protobuf.Type): number {
+  let size = defaultsSize.get(type);
+  if (size === undefined) {
+    size = 2;
+    for (const f of type.fieldsArray) {
+      f.resolve();
+      if (f.partOf !== null) continue; // a oneof's members are rendered only when set
+      const enumDefault = f.resolvedType instanceof protobuf.Enum ? f.resolvedType.valuesById[0] : undefined;
+      size += f.name.length + 4 + (f.repeated || f.map ? 2 : enumDefault !== undefined ? enumDefault.length + 2 : 1);
+    }
+    defaultsSize.set(type, size);
+  }
+  return size;
+}
+
+/**
+ * A lower bound of the JSON a decoded message renders to (toObject with defaults): each message
+ * costs its defaults, each enum value its name. Stops counting once past `limit`.
+ */
+function protobufEstimate(type: protobuf.Type, message: protobuf.Message, limit: number): number {
+  let total = 0;
+  const visit = (t: protobuf.Type, m: Record<string, unknown>): void => {
+    total += defaultsOf(t);
+    for (const f of t.fieldsArray) {
+      if (total > limit) return;
+      const v = m[f.name];
+      if (v === undefined || v === null) continue;
+      const items: unknown[] = Array.isArray(v) ? v : f.map ? Object.values(v as object) : [v];
+      const resolved = f.resolvedType;
+      if (resolved instanceof protobuf.Type) {
+        for (const item of items) if (total <= limit) visit(resolved, item as Record<string, unknown>);
+      } else if (resolved instanceof protobuf.Enum) {
+        for (const item of items) total += (resolved.valuesById[item as number]?.length ?? 12) + 3;
+      } else {
+        total += items.length * 2;
+      }
+    }
+  };
+  visit(type, message as unknown as Record<string, unknown>);
+  return total;
 }
 
 function isType(o: protobuf.ReflectionObject): o is protobuf.Type {

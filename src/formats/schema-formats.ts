@@ -10,6 +10,7 @@ import type { SchemaRegistry, SchemaText, SchemaType } from '../core/ports.js';
 import { topicOfSubject } from '../registry/http.js';
 import { DataError, InvalidSchemaError, SchemaParseError, compile, type Codec, type ResolvedSchema } from './codecs.js';
 import { WireFormatError, unframe } from './wire.js';
+import { renderCap } from './bounded-json.js';
 
 export type SchemaFormat = 'avro' | 'jsonschema' | 'protobuf';
 
@@ -177,7 +178,7 @@ export class SchemaFormats {
         const codec = codecs.get(id);
         if (codec === undefined) throw new WireFormatError(`schema ${id} was not loaded`);
         if (codec instanceof Error) throw new Error(`schema ${id}: ${codec.message}`);
-        return codec.decode(rest);
+        return codec.decode(rest, renderCap(bytes.length));
       },
     };
   }
