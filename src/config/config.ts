@@ -72,6 +72,12 @@ export interface Config {
     streamMaxRecordBytes: number;
     /** A streaming produce request's lifetime; then one 408 report and the stream ends. */
     streamMaxDurationMs: number;
+    /** Bytes of records read and not yet reported on one stream; reading pauses at this many. */
+    streamMaxInFlightBytes: number;
+    /** A stream with no new record for this long gets one 408 report and ends. */
+    streamIdleTimeoutMs: number;
+    /** Open produce streams per caller (a further one is 429). */
+    streamMaxPerClient: number;
   };
   consumers: {
     instanceTimeoutMs: number;
@@ -190,6 +196,12 @@ export function loadConfig(env: Env = process.env): Config {
       streamMaxInFlightRecords: e.int('V3_STREAM_MAX_IN_FLIGHT_RECORDS', 1_000, { min: 1, max: 1_000_000 }),
       streamMaxRecordBytes: e.int('V3_STREAM_MAX_RECORD_BYTES', 1024 * 1024, { min: 64, max: 256 * 1024 * 1024 }),
       streamMaxDurationMs: e.int('V3_STREAM_MAX_DURATION_MS', 3_600_000, { min: 100, max: 86_400_000 }),
+      streamMaxInFlightBytes: e.int('V3_STREAM_MAX_IN_FLIGHT_BYTES', 4 * 1024 * 1024, {
+        min: 1024,
+        max: 1024 * 1024 * 1024,
+      }),
+      streamIdleTimeoutMs: e.int('V3_STREAM_IDLE_TIMEOUT_MS', 30_000, { min: 100, max: 86_400_000 }),
+      streamMaxPerClient: e.int('V3_STREAM_MAX_PER_CLIENT', 16, { min: 1, max: 1_000_000 }),
     },
     consumers: {
       instanceTimeoutMs: e.int('CONSUMER_INSTANCE_TIMEOUT_MS', 300_000, { min: 100, max: 86_400_000 }),

@@ -141,6 +141,19 @@ export const Errors = {
   /** v3 streaming produce: the connection outlived STREAM_MAX_DURATION_MS. */
   streamExpired: () =>
     new GatewayError(408, 'Streaming connection open for longer than allowed: Connection will be closed.'),
+  /** v3 streaming produce: no new record for V3_STREAM_IDLE_TIMEOUT_MS. */
+  streamIdle: (timeoutMs: number) =>
+    new GatewayError(
+      408,
+      `No record arrived for ${timeoutMs} ms (V3_STREAM_IDLE_TIMEOUT_MS): Connection will be closed.`,
+    ),
+  /** v3 streaming produce: the caller has V3_STREAM_MAX_PER_CLIENT produce streams open here. */
+  tooManyProduceStreams: (limit: number) =>
+    new GatewayError(
+      429,
+      `Too many open produce streams: at most ${limit} per caller on this gateway (V3_STREAM_MAX_PER_CLIENT); close one first.`,
+      { retryAfterSeconds: 5 },
+    ),
 } as const;
 
 /** HTTP status for a Confluent error code (Confluent's own quirk: 40001 travels with 422). */

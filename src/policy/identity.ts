@@ -12,6 +12,8 @@ export interface Identity {
   kind: 'anonymous' | 'jwt' | 'cert' | 'apikey';
   /** Token claims (JWT) or certificate fields, for policy rules on roles and scopes. */
   claims?: Record<string, unknown>;
+  /** When the credential stops being valid (epoch ms), if it says: a long stream re-checks it. */
+  expiresAt?: number;
 }
 
 const ANONYMOUS: Identity = { id: 'anonymous', kind: 'anonymous' };

@@ -4,9 +4,11 @@
  * brace depth, strings and escapes; JSON's structural characters are ASCII, so scanning UTF-8
  * bytes is exact and multi-byte characters split across chunks are joined before decoding.
  *
- * Only objects may stand at the top level (whitespace between them is skipped); anything else,
- * or an object larger than `maxObjectBytes`, is a framing error: the stream cannot be read on
- * from there, so the caller reports it and stops.
+ * Only objects may stand at the top level (whitespace between them is skipped, up to
+ * `maxGapBytes` in a row: a stream of nothing but spaces, maybe inflated from a tiny gzip body,
+ * would otherwise burn CPU unbounded and unseen); anything else, a longer run of whitespace, or an
+ * object larger than `maxObjectBytes`, is a framing error: the stream cannot be read on from
+ * there, so the caller reports it and stops.
  */
 export class FramingError extends Error {}
 
@@ -16,6 +18,8 @@ const OPEN_ARRAY = 0x5b;
 const CLOSE_ARRAY = 0x5d;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
+/** Whitespace allowed between two records (64 KiB). */
+export const MAX_GAP_BYTES = 64 * 1024;
 
 export class JsonObjectSplitter {
   private parts: Buffer[] = [];
@@ -23,8 +27,18 @@ export class JsonObjectSplitter {
   private depth = 0;
   private inString = false;
   private escaped = false;
+  /** Whitespace bytes skipped since the last object ended. */
+  private gap = 0;
 
-  constructor(private readonly maxObjectBytes: number) {}
+  constructor(
+    private readonly maxObjectBytes: number,
+    private readonly maxGapBytes = MAX_GAP_BYTES,
+  ) {}
+
+  /** Bytes of the object being read, held until it ends. */
+  get buffered(): number {
+    return this.size;
+  }
 
   /** Whether an object has started and not ended (EOF now would cut it). */
   get midObject(): boolean {
@@ -53,10 +67,17 @@ export class JsonObjectSplitter {
       if (this.depth === 0) {
         if (c === OPEN) {
           this.depth = 1;
+          this.gap = 0;
           start = i;
           continue;
         }
-        if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) continue;
+        if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) {
+          if (++this.gap > this.maxGapBytes)
+            throw new FramingError(
+              `Error processing JSON: more than ${this.maxGapBytes} bytes of whitespace between records.`,
+            );
+          continue;
+        }
         throw new FramingError(
           `Error processing JSON: expected '{' to start a record, found ${JSON.stringify(String.fromCharCode(c))}.`,
         );

@@ -29,6 +29,10 @@ import type { MetadataService, ProduceService, RecordHeader } from '../core/port
 import type { SchemaFormats } from '../formats/schema-formats.js';
 import type { OperationContext, Reply } from '../http/operation.js';
 import type { RecordSchemas } from '../policy/validation/record-schemas.js';
+import { AuthFailure } from '../policy/auth/jwt.js';
+import { unauthorized } from '../policy/auth/middleware.js';
+import { clientKey, identityOf } from '../policy/identity.js';
+import { recharge } from '../policy/limits/shedding.js';
 import { JsonObjectSplitter } from './json-stream.js';
 import { decodeRecord, errorReport, type DecodedRecord, type DecodeRules } from './records.js';
 
@@ -43,6 +47,12 @@ export interface V3ProduceLimits {
   maxRecordBytes: number;
   /** A streaming request's lifetime. */
   maxStreamDurationMs: number;
+  /** Bytes of records read and not yet reported; reading pauses at this many (and sheds load by it). */
+  maxInFlightBytes: number;
+  /** No new record for this long: one 408 report and the stream ends (not while reading is paused). */
+  idleTimeoutMs: number;
+  /** Open produce streams per caller; one more is 429. */
+  maxStreamsPerClient: number;
 }
 
 export interface V3ProduceDeps {
@@ -60,6 +70,8 @@ export interface V3ProduceDeps {
 
 interface Slot {
   text?: string;
+  /** Bytes of the record's JSON text, held until its report goes out. */
+  held?: number;
 }
 
 interface Pending {
@@ -78,6 +90,8 @@ const sizeOf = (d: DecodedRecord) => (d.record.key?.length ?? 0) + (d.record.val
 
 export function v3ProduceHandler(deps: V3ProduceDeps): (ctx: OperationContext) => Promise<Reply> {
   const { limits } = deps;
+  /** Open streams per caller (clientKey). */
+  const open = new Map<string, number>();
   return async ({ req, res, params }) => {
     const clusterId = params.cluster_id as string;
     const topic = params.topic_name as string;
@@ -95,6 +109,22 @@ export function v3ProduceHandler(deps: V3ProduceDeps): (ctx: OperationContext) =
       schemaFormats: deps.schemaFormats,
       stamp: deps.principalHeader?.(req),
     };
+    const caller = clientKey(req, res);
+    const mine = open.get(caller) ?? 0;
+    if (mine >= limits.maxStreamsPerClient) throw Errors.tooManyProduceStreams(limits.maxStreamsPerClient);
+    open.set(caller, mine + 1);
+    let closed = false;
+    const leave = () => {
+      if (closed) return;
+      closed = true;
+      const n = (open.get(caller) ?? 1) - 1;
+      if (n <= 0) open.delete(caller);
+      else open.set(caller, n);
+    };
+    res.once('close', leave);
+    res.once('finish', leave);
+    // When the credential stops being valid (a JWT's exp): records after it are refused.
+    const expiresAt = identityOf(res).expiresAt;
 
     return new Promise<Reply>((resolve, reject) => {
       // What the records are read from: the request, or its decompressed bytes.
@@ -108,6 +138,8 @@ export function v3ProduceHandler(deps: V3ProduceDeps): (ctx: OperationContext) =
       let paused = false;
       let waitingDrain = false;
       let submitting = 0;
+      /** Bytes of records read and not yet reported (what shedding charges this stream). */
+      let heldBytes = 0;
       // Admission (quota) runs in record order, so records reach the producer in input order.
       let chain: Promise<void> = Promise.resolve();
       // Schema records' registry work, one at a time in input order (a failure is that record's report).
@@ -122,12 +154,15 @@ export function v3ProduceHandler(deps: V3ProduceDeps): (ctx: OperationContext) =
       };
       const finish = () => {
         clearTimeout(lifetime);
+        clearTimeout(idle);
+        leave();
         source.off('data', onData);
         source.off('end', onEnd);
         resolve({});
       };
       const stopReading = () => {
         inputDone = true;
+        clearTimeout(idle);
         source.off('data', onData);
         source.off('end', onEnd);
         if (!req.complete) {
@@ -138,8 +173,9 @@ export function v3ProduceHandler(deps: V3ProduceDeps): (ctx: OperationContext) =
       };
       const inFlight = () => queue.length - head;
       const flow = () => {
+        recharge(req, heldBytes + splitter.buffered);
         if (inputDone) return;
-        const stop = waitingDrain || inFlight() >= limits.maxInFlightRecords;
+        const stop = waitingDrain || inFlight() >= limits.maxInFlightRecords || heldBytes >= limits.maxInFlightBytes;
         if (stop && !paused) {
           paused = true;
           source.pause();
@@ -153,6 +189,7 @@ export function v3ProduceHandler(deps: V3ProduceDeps): (ctx: OperationContext) =
         let out = '';
         while (head < queue.length && queue[head]!.text !== undefined) {
           out += queue[head]!.text! + '\r\n';
+          heldBytes -= queue[head]!.held ?? 0;
           queue[head] = {}; // release the text
           head++;
         }
@@ -271,9 +308,21 @@ export function v3ProduceHandler(deps: V3ProduceDeps): (ctx: OperationContext) =
         if (inputDone) return;
         const { texts, error: framing } = splitter.push(chunk);
         const batch: Read[] = [];
+        if (texts.length > 0) armIdle();
         for (const text of texts) {
           start();
-          const slot: Slot = {};
+          if (expiresAt !== undefined && Date.now() >= expiresAt) {
+            // The credential expired while the stream was open: one 401 report, nothing more is read.
+            const slot: Slot = {};
+            queue.push(slot);
+            report(slot, errorReport(unauthorized(new AuthFailure('The access token expired.', 'invalid_token'))));
+            submit(batch);
+            stopReading();
+            flush();
+            return;
+          }
+          const slot: Slot = { held: text.length };
+          heldBytes += text.length;
           queue.push(slot);
           try {
             const decoded = decodeRecord(text, rules);
@@ -330,6 +379,23 @@ export function v3ProduceHandler(deps: V3ProduceDeps): (ctx: OperationContext) =
           return;
         }
         flush();
+      };
+
+      // No new record for idleTimeoutMs (and reading not held back by this side): one 408 and the end.
+      let idle: NodeJS.Timeout | undefined;
+      const armIdle = () => {
+        clearTimeout(idle);
+        idle = setTimeout(() => {
+          if (inputDone) return;
+          if (paused) return armIdle();
+          start();
+          stopReading();
+          const slot: Slot = {};
+          queue.push(slot);
+          report(slot, errorReport(Errors.streamIdle(limits.idleTimeoutMs)));
+          flush();
+        }, limits.idleTimeoutMs);
+        idle.unref();
       };
 
       const lifetime = setTimeout(() => {

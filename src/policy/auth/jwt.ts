@@ -77,7 +77,8 @@ export class JwtVerifier {
     const subject = claims[this.config.identityClaim] as unknown;
     if ((typeof subject !== 'string' && typeof subject !== 'number') || String(subject) === '')
       throw new AuthFailure(`The access token has no ${this.config.identityClaim} claim.`, 'invalid_token');
-    return { id: `jwt:${String(subject)}`, kind: 'jwt', claims };
+    const expiresAt = (claims.exp + (this.config.clockToleranceSeconds ?? 0)) * 1000;
+    return { id: `jwt:${String(subject)}`, kind: 'jwt', claims, expiresAt };
   }
 
   private async keyFor(alg: JwtAlgorithm, kid: string | undefined): Promise<KeyObject> {

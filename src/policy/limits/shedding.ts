@@ -27,6 +27,16 @@ export interface InFlight {
   shed: number;
 }
 
+/**
+ * A streaming body (v3 produce) is charged the largest body at admission, then what it actually
+ * holds: `recharge(req, bytes)` sets its charge (records read and not yet answered), so a quiet
+ * long-lived stream does not hold 1 MiB of the budgets for its lifetime.
+ */
+const recharges = new WeakMap<object, (bytes: number) => void>();
+export function recharge(req: object, bytes: number): void {
+  recharges.get(req)?.(bytes);
+}
+
 export function produceShedding(options: SheddingOptions): { middleware: RequestHandler; stats: () => InFlight } {
   let requests = 0;
   let bytes = 0;
@@ -42,7 +52,7 @@ export function produceShedding(options: SheddingOptions): { middleware: Request
     const declared = Number(req.headers['content-length']);
     // A compressed body inflates up to the body limit: charge that, not its compressed length.
     const encoded = (req.headers['content-encoding'] ?? 'identity').toLowerCase() !== 'identity';
-    const cost =
+    let cost =
       !encoded && Number.isFinite(declared) && declared >= 0
         ? Math.min(declared, options.maxBodyBytes)
         : options.maxBodyBytes;
@@ -68,6 +78,12 @@ export function produceShedding(options: SheddingOptions): { middleware: Request
     mine.held++;
     perClient.set(key, mine);
     let released = false;
+    recharges.set(req, (next: number) => {
+      if (released) return;
+      bytes += next - cost;
+      mine.bytes += next - cost;
+      cost = next;
+    });
     const release = () => {
       if (released) return;
       released = true;
