@@ -67,6 +67,8 @@ interface OpenStream {
 interface Lineage {
   origins: Map<string, PartitionOffset>;
   open?: OpenStream;
+  /** Streams started on the instance; only the newest may read (two reconnecting at once: the later wins). */
+  generation: number;
 }
 
 const key = (topic: string, partition: number) => `${partition}:${topic}`;
@@ -94,10 +96,12 @@ export class RecordStreams {
     const resumeFrom = typeof lastEventId === 'string' ? decodePositions(lastEventId.trim()) : undefined;
 
     let lineage = this.lineages.get(s.instance);
-    if (lineage === undefined) this.lineages.set(s.instance, (lineage = { origins: new Map() }));
+    if (lineage === undefined) this.lineages.set(s.instance, (lineage = { origins: new Map(), generation: 0 }));
+    const generation = ++lineage.generation;
     // A reconnect replaces the stream still open on the instance (its write may hang on a dead
     // socket); it is stopped and settled first, so its rewind cannot undo the resume's seek.
     await lineage.open?.stop();
+    if (lineage.generation !== generation) throw replaced();
 
     const count = this.perCaller.get(s.caller) ?? 0;
     if (count >= this.settings.maxPerIdentity) throw Errors.tooManyStreams(this.settings.maxPerIdentity);
@@ -106,7 +110,8 @@ export class RecordStreams {
     try {
       if (resumeFrom === undefined) lineage.origins = new Map();
       else await this.resume(s.instance, lineage, resumeFrom);
-      await this.run(s, lineage, new PositionTracker(resumeFrom));
+      if (lineage.generation !== generation) throw replaced();
+      await this.run(s, lineage, new PositionTracker(resumeFrom), generation);
     } finally {
       this.total--;
       const left = (this.perCaller.get(s.caller) ?? 1) - 1;
@@ -138,7 +143,7 @@ export class RecordStreams {
     if (seeks.length > 0) await instance.seek(seeks);
   }
 
-  private async run(s: StreamRequest, lineage: Lineage, positions: PositionTracker): Promise<void> {
+  private async run(s: StreamRequest, lineage: Lineage, positions: PositionTracker, generation: number): Promise<void> {
     const { res, instance } = s;
     const abort = new AbortController();
     let finished!: () => void;
@@ -160,7 +165,7 @@ export class RecordStreams {
     const maxBytes = Math.max(1, Math.min(s.maxBytes ?? Infinity, this.settings.batchBytes));
     try {
       for (;;) {
-        if (abort.signal.aborted) return;
+        if (abort.signal.aborted || lineage.generation !== generation) return;
         const started = Date.now();
         const waited = wait;
         wait = this.settings.heartbeatMs;
@@ -271,6 +276,11 @@ export class RecordStreams {
     const body = e === undefined ? { error_code: 500, message: 'Internal Server Error' } : errorBody(e);
     res.write(`event: failure\ndata: ${JSON.stringify(body)}\n\n`);
   }
+}
+
+/** A stream request overtaken by a newer one on the same instance before it started (409 40903). */
+function replaced(): GatewayError {
+  return Errors.illegalState('a newer event stream on this consumer instance replaced this one');
 }
 
 function errorBody(e: GatewayError): Record<string, unknown> {
