@@ -30,6 +30,7 @@ import { forwardToOwner } from './consumer-forwarding.js';
 import { contractRouter } from './contract-router.js';
 import { requestTargetGuard } from './request-target.js';
 import { bodyDeadline } from './body-deadline.js';
+import { registrationCaller } from '../registry/caller.js';
 import { allowHeader, type RouteTable } from '../core/route-table.js';
 import { makeOperation } from './operation.js';
 import { docsRoutes } from './routes/docs.js';
@@ -128,6 +129,8 @@ export function createApp(deps: AppDeps): GatewayApp {
   const streams = (req: Request) => deps.routes.match(req.path)?.operationIds[req.method] === V3_STREAMING_OPERATION;
   beforeRoutes.push(express.raw({ type: (req) => !streams(req as Request), limit: config.http.maxBodyBytes }));
   if (security !== undefined) beforeRoutes.push(...security.afterBody);
+  // Whether the caller may add schema versions, for registrations the produce path makes.
+  beforeRoutes.push(registrationCaller(security?.authorizer));
   if (config.observability.tracingEnabled) beforeRoutes.push(traceContext());
   onLane(...beforeRoutes);
   if (ops.serveMetrics && metricsNeedAuth) {

@@ -3,8 +3,9 @@
  * its contract). Authentication is the main listener's (same methods and credentials, and a
  * sibling's signed hop with PEER_SECRET); with a policy file, subjects are governed through their
  * topic (TopicNameStrategy: `<topic>-key` / `<topic>-value`, any other subject stands for a topic
- * of its own name): reading needs describe, registering needs produce, deleting and setting a
- * subject's compatibility need admin, the global compatibility needs admin on every topic.
+ * of its own name): reading needs describe, registering a subject's first version needs produce,
+ * a new version of an existing subject, deleting and setting a subject's compatibility need
+ * admin, the global compatibility needs admin on every topic.
  *
  * Writes run on the leader; a follower forwards them there and relays the answer.
  */
@@ -230,13 +231,19 @@ export function registryApp(o: RegistryHttpOptions): express.Express {
     '/subjects/:subject/versions',
     handle((req, res) => {
       const subject = req.params.subject as string;
-      check(req, 'produce', subject);
+      // `produce` registers a subject's first version (and re-registers a schema it holds); a new
+      // version of an existing subject changes what every producer is checked against: `admin`.
+      // (A sibling's in-process registration says which it is by the query, under its signature.)
+      const internal = identityOf(res).id === INTERNAL_IDENTITY.id && res.locals.peerHop === true;
+      const firstVersionOnly =
+        flag(req, 'firstVersionOnly') || (o.authorizer.enabled && !internal && !may(req, 'admin', subject));
+      if (firstVersionOnly) check(req, 'produce', subject);
       const schema = input(req);
       // Already registered here: the answer needs no write, so no trip to the leader.
       const known = flag(req, 'normalize') ? undefined : registry.knownId(subject, schema);
       if (known !== undefined) return send(res, { id: known });
       return onLeader(async () =>
-        send(res, { id: await registry.registerInput(subject, schema, flag(req, 'normalize')) }),
+        send(res, { id: await registry.registerInput(subject, schema, flag(req, 'normalize'), firstVersionOnly) }),
       )(req, res);
     }),
   );

@@ -17,7 +17,8 @@ import { createKafka } from '../kafka/client.js';
 import type { PeerProof } from '../policy/auth/peer-proof.js';
 import type { Authorizer } from '../policy/authz/authorizer.js';
 import { RegistryClient } from './client.js';
-import { INTERNAL_IDENTITY, SR_MEDIA_TYPE, registryApp } from './http.js';
+import { callerMayEvolve } from './caller.js';
+import { INTERNAL_IDENTITY, SR_MEDIA_TYPE, registryApp, topicOfSubject } from './http.js';
 import { KafkaStore } from './kafka-store.js';
 import { LeaderElection, electionClientId, type LeaderInfo } from './leader.js';
 import { EmbeddedRegistry } from './registry.js';
@@ -138,11 +139,13 @@ export async function startSchemaRegistry(
   const register = async (subject: string, schema: SchemaText): Promise<number> => {
     const known = embedded.knownId(subject, schema);
     if (known !== undefined) return known;
+    // A caller without admin on the topic may register the subject's first version only.
+    const firstVersionOnly = !callerMayEvolve(topicOfSubject(subject));
     let current = await leader();
     for (let attempt = 0; ; attempt++) {
-      if (current?.self === true) return embedded.register(subject, schema);
+      if (current?.self === true) return embedded.register(subject, schema, firstVersionOnly);
       if (current?.url === undefined) throw RegistryErrors.unknownLeader();
-      const answer = await forwardRegistration(current.url, subject, schema);
+      const answer = await forwardRegistration(current.url, subject, schema, firstVersionOnly);
       if (answer !== undefined) {
         // Read-your-writes: what the leader wrote is served here before the caller goes on.
         await store.caughtUp();
@@ -158,8 +161,9 @@ export async function startSchemaRegistry(
     leaderUrl: string,
     subject: string,
     schema: SchemaText,
+    firstVersionOnly: boolean,
   ): Promise<number | undefined> => {
-    const target = `/subjects/${encodeURIComponent(subject)}/versions`;
+    const target = `/subjects/${encodeURIComponent(subject)}/versions${firstVersionOnly ? '?firstVersionOnly=true' : ''}`;
     const body = Buffer.from(
       JSON.stringify({
         schema: schema.schema,

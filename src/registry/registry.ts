@@ -3,7 +3,7 @@
  * replica's state (the `_schemas` topic as read so far); writes run on the leader only, one at a
  * time, each after catching up with the topic, and answer once their records are applied.
  */
-import { RegistryErrors } from '../core/errors.js';
+import { Errors, RegistryErrors } from '../core/errors.js';
 import type { RegisteredSchema, SchemaReference, SchemaRegistry, SchemaText, SchemaType } from '../core/ports.js';
 import { COMPATIBILITY_LEVELS, incompatibilities, type CompatibilityLevel } from './compatibility.js';
 import type { KafkaStore } from './kafka-store.js';
@@ -173,8 +173,12 @@ export class EmbeddedRegistry implements SchemaRegistry {
     return run;
   }
 
-  /** POST /subjects/{s}/versions: the schema's id (its existing id when already registered). */
-  registerInput(subject: string, input: SchemaInput, normalize: boolean): Promise<number> {
+  /**
+   * POST /subjects/{s}/versions: the schema's id (its existing id when already registered).
+   * `firstVersionOnly` (a caller without admin on the subject's topic): a subject with live
+   * versions gets no new one (40301).
+   */
+  registerInput(subject: string, input: SchemaInput, normalize: boolean, firstVersionOnly = false): Promise<number> {
     return this.serialized(async () => {
       const text = this.prepare(input, normalize);
       const parsed = this.parse(text);
@@ -182,6 +186,10 @@ export class EmbeddedRegistry implements SchemaRegistry {
       if (existing !== undefined) return existing;
       const versions = this.state.subjects.get(subject);
       const live = this.state.versions(subject, false);
+      if (firstVersionOnly && live.length > 0)
+        throw Errors.forbidden(
+          `Not authorized to add a version to subject "${subject}": a new version of an existing subject needs admin on its topic.`,
+        );
       const problems = incompatibilities(this.level(subject), parsed, this.parsedVersions(subject, live));
       if (problems.length > 0) throw RegistryErrors.incompatibleSchema(subject, problems);
       const id = this.state.idOf(text) ?? this.state.maxId + 1;
@@ -290,8 +298,8 @@ export class EmbeddedRegistry implements SchemaRegistry {
 
   // ------------------------------------------------------------------------ SchemaRegistry port
 
-  register(subject: string, schema: SchemaText): Promise<number> {
-    return this.registerInput(subject, schema, false);
+  register(subject: string, schema: SchemaText, firstVersionOnly = false): Promise<number> {
+    return this.registerInput(subject, schema, false, firstVersionOnly);
   }
 
   async schemaById(id: number): Promise<SchemaText> {

@@ -13,6 +13,7 @@ import { Ajv2019 } from 'ajv/dist/2019.js';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import protobuf from 'protobufjs';
 import { RegistryErrors } from '../core/errors.js';
+import { re2Engine } from '../formats/codecs.js';
 import { packageMessages } from '../formats/protobuf-messages.js';
 import type { SchemaReference, SchemaType } from '../core/ports.js';
 
@@ -94,7 +95,9 @@ function parseAvro(text: string, resolved: ResolvedReference[]): avro.Type {
   return avro.Type.forSchema(JSON.parse(text) as avro.Schema, { registry });
 }
 
-const ajvOptions = { strict: false, allErrors: false, validateFormats: false } as const;
+// Patterns compile with RE2, as the produce validators compile them (src/formats/codecs.ts): a
+// schema they cannot compile (look-around, back-references) is refused here, not accepted.
+const ajvOptions = { strict: false, allErrors: false, validateFormats: false, code: { regExp: re2Engine } } as const;
 
 function ajvFor(doc: JsonSchema): Ajv {
   const draft = typeof doc === 'object' && typeof doc.$schema === 'string' ? doc.$schema : '';
