@@ -87,6 +87,7 @@ function avroCodec(id: number, schema: ResolvedSchema): Codec {
       throw new SchemaParseError(`not JSON: ${(err as Error).message}`);
     }
     try {
+      registry.long ??= exactLong();
       return avro.Type.forSchema(json as avro.Schema, { registry, wrapUnions: true, typeHook: guardedTypes });
     } catch (err) {
       throw new InvalidSchemaError((err as Error).message);
@@ -101,8 +102,9 @@ function avroCodec(id: number, schema: ResolvedSchema): Codec {
     encode(plain) {
       let value: unknown;
       try {
-        // Avro's JSON encoding (fromString reads it: wrapped unions, bytes as code points).
-        value = type.fromString(JSON.stringify(plain));
+        // Avro's JSON encoding, as fromString reads it (wrapped unions, bytes as code points), from
+        // the parsed value itself: integers past 2^53 are bigints there, and longs keep them exact.
+        value = (type as unknown as AvroCopy)._copy(plain, { coerce: 2 });
       } catch (err) {
         throw new DataError(avroIssues(type, plain, (err as Error).message));
       }
@@ -115,6 +117,39 @@ function avroCodec(id: number, schema: ResolvedSchema): Codec {
       return boundedJson(value, maxChars);
     },
   };
+}
+
+const MIN_LONG = -(2n ** 63n);
+const MAX_LONG = 2n ** 63n - 1n;
+const isLong = (v: unknown): v is bigint | number =>
+  typeof v === 'bigint' ? v >= MIN_LONG && v <= MAX_LONG : Number.isSafeInteger(v);
+
+/**
+ * Avro's long over its whole 64-bit range, as BigInt (avsc's own long is a JS number and refuses
+ * anything past 2^53: a Java producer's ids or timestamps in nanoseconds would not decode). JSON
+ * integers of any size are taken as written (the request body is parsed losslessly); strings and
+ * fractions are not longs, as in Confluent's proxy. Rendered as exact JSON integers (boundedJson).
+ */
+function exactLong(): avro.Type {
+  return avro.types.LongType.__with({
+    fromBuffer: (buf: Buffer) => buf.readBigInt64LE(),
+    toBuffer: (n: bigint) => {
+      const buf = Buffer.alloc(8);
+      buf.writeBigInt64LE(n);
+      return buf;
+    },
+    fromJSON: (v: unknown) => {
+      if (!isLong(v)) throw new Error(`${describeValue(v)} is not a valid long`);
+      return BigInt(v);
+    },
+    toJSON: (n: bigint) => n,
+    isValid: (v: unknown) => isLong(v),
+    compare: (a: bigint, b: bigint) => (a < b ? -1 : a > b ? 1 : 0),
+  });
+}
+
+function describeValue(v: unknown): string {
+  return typeof v === 'bigint' ? v.toString() : (JSON.stringify(v) ?? 'undefined');
 }
 
 /** Items of a block read from bytes that could each take no byte at all (null, empty records). */
@@ -204,6 +239,8 @@ function guardedTypes(schema: unknown, opts: unknown): avro.Type | undefined {
   const type = (schema as { type?: unknown }).type;
   if (type === 'array') return new GuardedArrayType(schema, opts);
   if (type === 'map') return new GuardedMapType(schema, opts);
+  // `{"type": "long"}` is built afresh, not looked up: it too is the exact long (registered first).
+  if (type === 'long') return (opts as { registry: Record<string, avro.Type> }).registry.long;
   return undefined;
 }
 
@@ -227,7 +264,7 @@ function avroIssues(type: avro.Type, value: unknown, fallback: string): Validati
       errorHook: (path: string[], v: unknown, t: avro.Type) => {
         issues.push({
           path: path.map((p) => `/${p}`).join(''),
-          message: `${JSON.stringify(v) ?? 'undefined'} is not a valid ${avroTypeName(t)}`,
+          message: `${describeValue(v)} is not a valid ${avroTypeName(t)}`,
         });
       },
     });
@@ -239,7 +276,7 @@ function avroIssues(type: avro.Type, value: unknown, fallback: string): Validati
 
 function avroTypeName(t: avro.Type): string {
   const name = (t as { name?: string }).name;
-  return name ?? (t as { typeName?: string }).typeName ?? 'value';
+  return name ?? (t as { typeName?: string }).typeName?.replace(/^abstract:/, '') ?? 'value';
 }
 
 // ---------------------------------------------------------------------------------------------
