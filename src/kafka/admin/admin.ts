@@ -63,6 +63,8 @@ export interface KafkaAdminOptions {
 export class KafkaAdmin implements AdminService {
   private readonly admin: Admin;
   private readonly offsetsAdmin: Admin;
+  /** The last setting change queued per topic: the next one starts after it (see alterTopicConfigs). */
+  private readonly configTurns = new Map<string, Promise<void>>();
   private connected: Promise<void> | undefined;
   /** Metadata reads on `admin`, one at a time (see metadataOf). */
   private metadataQueue: Promise<unknown> = Promise.resolve();
@@ -166,10 +168,30 @@ export class KafkaAdmin implements AdminService {
 
   /**
    * kafkajs has no IncrementalAlterConfigs: the topic's overrides are read, changed and written
-   * back whole with AlterConfigs (one request, so Kafka applies all or none). A change made by
-   * another tool between the read and the write is lost — stated in the README.
+   * back whole with AlterConfigs (one request, so Kafka applies all or none). Changes to one topic
+   * through this gateway therefore run one at a time (a per-topic queue), each after the previous
+   * one is visible: parallel changes of different settings would otherwise each write back a read
+   * taken before the others, and lose them. A change made by another tool (or another replica)
+   * between the read and the write is still lost — stated in the README.
    */
-  async alterTopicConfigs(name: string, changes: ConfigChange[], validateOnly: boolean): Promise<void> {
+  alterTopicConfigs(name: string, changes: ConfigChange[], validateOnly: boolean): Promise<void> {
+    const previous = this.configTurns.get(name) ?? Promise.resolve();
+    const turn = previous.then(
+      () => this.alterNow(name, changes, validateOnly),
+      () => this.alterNow(name, changes, validateOnly),
+    );
+    const tail = turn.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.configTurns.set(name, tail);
+    void tail.then(() => {
+      if (this.configTurns.get(name) === tail) this.configTurns.delete(name);
+    });
+    return turn;
+  }
+
+  private async alterNow(name: string, changes: ConfigChange[], validateOnly: boolean): Promise<void> {
     const current = await this.topicConfigs(name);
     const known = new Set(current.map((c) => c.name));
     for (const change of changes) if (!known.has(change.name)) throw Errors.configNotFound(change.name);
@@ -197,7 +219,7 @@ export class KafkaAdmin implements AdminService {
   /**
    * The controller accepted the change; brokers apply it a moment later. Answering only once a
    * read shows it means a client's next read (or next change, which starts from a read) sees it.
-   * At most 5 s: Kafka may store a value in another spelling than sent (the change is made anyway).
+   * Not visible within 5 s: a retriable 50003, never a 204 for a change that may not hold.
    */
   private async untilVisible(name: string, changes: ConfigChange[]): Promise<void> {
     const deadline = Date.now() + 5_000;
@@ -208,7 +230,11 @@ export class KafkaAdmin implements AdminService {
         if (change.operation === 'DELETE') return c?.source !== 'DYNAMIC_TOPIC_CONFIG';
         return c?.source === 'DYNAMIC_TOPIC_CONFIG' && (c.isSensitive || c.value === (change.value ?? ''));
       });
-      if (applied || Date.now() > deadline) return;
+      if (applied) return;
+      if (Date.now() > deadline)
+        throw Errors.kafkaRetriable(
+          `Kafka accepted the change of ${changes.map((c) => c.name).join(', ')} but does not show it yet: read the setting, then retry if needed.`,
+        );
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
