@@ -20,6 +20,13 @@ export const RENDER_RATIO = 256;
 export const RENDER_FLOOR = 64 * 1024;
 export const RENDER_CEILING = 16 * 1024 * 1024;
 
+/**
+ * Characters of keys and values one v2 fetch renders in the schema formats (the default
+ * CONSUMER_MAX_FETCH_BYTES): a fetch of many small records, each under its own cap, stops here and
+ * answers the records before; the first record of a fetch always goes.
+ */
+export const FETCH_RENDER_BUDGET = 64 * 1024 * 1024;
+
 export function renderCap(encodedBytes: number): number {
   return Math.min(RENDER_CEILING, Math.max(RENDER_FLOOR, RENDER_RATIO * encodedBytes));
 }

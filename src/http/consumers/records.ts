@@ -12,11 +12,17 @@ import { Errors, type GatewayError } from '../../core/errors.js';
 import type { ConsumedRecord, EmbeddedFormat } from '../../core/ports.js';
 import type { SchemaFormats } from '../../formats/schema-formats.js';
 import { renderField } from '../embedded-format.js';
+import { FETCH_RENDER_BUDGET } from '../../formats/bounded-json.js';
 
 export interface FieldRenderer {
   format: EmbeddedFormat;
   /** A key's or value's JSON text; throws for bytes the format cannot read. */
   field: (bytes: Buffer | null) => string;
+  /**
+   * Characters of JSON one fetch renders before it stops (the rest come next fetch; the first
+   * record always goes): the schema formats' records may render far larger than their bytes.
+   */
+  maxChars?: number;
 }
 
 /** The formats that render on their own, by format. */
@@ -36,7 +42,7 @@ export async function fieldRenderer(
 ): Promise<FieldRenderer> {
   if (format === 'json' || format === 'binary') return FIELD_RENDERERS[format];
   const decoder = await schemaFormats!.decoderFor(records.flatMap((r) => [r.key, r.value]));
-  return { format, field: (bytes) => decoder.render(bytes) };
+  return { format, field: (bytes) => decoder.render(bytes), maxChars: FETCH_RENDER_BUDGET };
 }
 
 export interface RenderedRecords {
@@ -57,11 +63,12 @@ export interface RenderedRecords {
  */
 export function renderRecords(
   records: readonly ConsumedRecord[],
-  { format, field }: FieldRenderer,
+  { format, field, maxChars = Infinity }: FieldRenderer,
   extensions: boolean,
 ): RenderedRecords {
   const parts: string[] = [];
   let bytes = 0;
+  let chars = 0;
   // Hot loop (a fetch renders thousands of records): the quoted topic is computed once per topic.
   const quoted = new Map<string, string>();
   for (const r of records) {
@@ -77,6 +84,9 @@ export function renderRecords(
       );
       return { text: `[${parts.join(',')}]`, count: parts.length, bytes, failure };
     }
+    // Past the fetch's budget: stop before this record, which comes first in the next fetch.
+    chars += key.length + value.length;
+    if (parts.length > 0 && chars > maxChars) break;
     bytes += (r.key?.length ?? 0) + (r.value?.length ?? 0);
     let topic = quoted.get(r.topic);
     if (topic === undefined) quoted.set(r.topic, (topic = JSON.stringify(r.topic)));
