@@ -241,6 +241,8 @@ export function createApp(deps: AppDeps): GatewayApp {
         ? undefined
         : principalStamp(config.security.recordPrincipalHeader),
     onProduced: (topic, records, bytes) => ops.metrics.produced(topic, records, bytes),
+    // v3 answers a bad record in the stream, not as the request's error: counted per record.
+    onInvalid: (errorCode) => ops.metrics.validationFailed(errorCode),
   });
   const routes = contractRouter(deps.routes, { ...metadata, ...produce, ...consumers, ...v3 }, { before: forwarding });
   app.use(routes);

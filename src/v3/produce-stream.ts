@@ -29,6 +29,7 @@ import type { MetadataService, ProduceService, RecordHeader } from '../core/port
 import type { SchemaFormats } from '../formats/schema-formats.js';
 import type { OperationContext, Reply } from '../http/operation.js';
 import type { RecordSchemas } from '../policy/validation/record-schemas.js';
+import { isValidationFailure } from '../observability/metrics.js';
 import { AuthFailure } from '../policy/auth/jwt.js';
 import { unauthorized } from '../policy/auth/middleware.js';
 import { clientKey, identityOf } from '../policy/identity.js';
@@ -66,6 +67,8 @@ export interface V3ProduceDeps {
   admit?: (req: Request, topic: string, records: number, bytes: number) => Promise<void>;
   principalHeader?: (req: Request) => RecordHeader;
   onProduced?: (topic: string, records: number, bytes: number) => void;
+  /** A record refused as invalid (bad JSON, field, schema, limit): counted like v2's invalid requests. */
+  onInvalid?: (errorCode: number) => void;
 }
 
 interface Slot {
@@ -215,6 +218,12 @@ export function v3ProduceHandler(deps: V3ProduceDeps): (ctx: OperationContext) =
       const report = (slot: Slot, body: object) => {
         slot.text = JSON.stringify(body);
       };
+      /** A record that failed its checks (decoding, schema): its report, counted as a validation failure. */
+      const refuse = (slot: Slot, err: unknown) => {
+        const body = errorReport(err);
+        if (isValidationFailure(body.error_code)) deps.onInvalid?.(body.error_code);
+        report(slot, body);
+      };
 
       const submit = (reads: Read[]) => {
         if (reads.length === 0) return;
@@ -238,7 +247,7 @@ export function v3ProduceHandler(deps: V3ProduceDeps): (ctx: OperationContext) =
               const decoded = await r.decoded;
               batch.push({ slot: r.slot, decoded, bytes: sizeOf(decoded) });
             } catch (err) {
-              report(r.slot, errorReport(err));
+              refuse(r.slot, err);
             }
           }
           const admitted: Pending[] = [];
@@ -336,7 +345,7 @@ export function v3ProduceHandler(deps: V3ProduceDeps): (ctx: OperationContext) =
               batch.push({ slot, decoded: resolved });
             } else batch.push({ slot, decoded });
           } catch (err) {
-            report(slot, errorReport(err));
+            refuse(slot, err);
           }
         }
         submit(batch);

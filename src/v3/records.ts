@@ -74,7 +74,7 @@ export function decodeRecord(text: string, rules: DecodeRules): DecodedRecord | 
   const r = raw as Record<string, unknown>;
   for (const k of Object.keys(r)) if (!FIELDS.has(k)) throw bad(`Unrecognized field "${k}".`);
 
-  const partitionRaw = lossless ? plainView(r.partition_id) : r.partition_id;
+  const partitionRaw = lossless ? numberView(r.partition_id, 'partition_id must be an integer.') : r.partition_id;
   let partition: number | undefined;
   if (partitionRaw !== undefined && partitionRaw !== null) {
     if (typeof partitionRaw !== 'number' || !Number.isInteger(partitionRaw))
@@ -84,7 +84,9 @@ export function decodeRecord(text: string, rules: DecodeRules): DecodedRecord | 
   }
 
   let timestamp = Date.now();
-  const tsRaw = lossless ? plainView(r.timestamp) : r.timestamp;
+  const tsRaw = lossless
+    ? numberView(r.timestamp, 'timestamp must be an ISO-8601 date-time or epoch milliseconds.')
+    : r.timestamp;
   if (tsRaw !== undefined && tsRaw !== null) {
     const ms = typeof tsRaw === 'string' ? Date.parse(tsRaw) : typeof tsRaw === 'number' ? tsRaw : NaN;
     if (!Number.isSafeInteger(ms) || ms < 0)
@@ -127,6 +129,15 @@ export function decodeRecord(text: string, rules: DecodeRules): DecodedRecord | 
       key: k?.report,
       value: v?.report,
     }));
+}
+
+/** A scalar field's plain value; a number no double holds (1e400) is this record's 400, not a crash. */
+function numberView(v: unknown, message: string): unknown {
+  try {
+    return plainView(v);
+  } catch {
+    throw bad(message);
+  }
 }
 
 /** `records[0].value/x` → `value/x`: a v3 record is reported alone. */

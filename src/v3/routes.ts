@@ -42,6 +42,8 @@ export interface V3RouteDeps {
   admit?: (req: Request, topic: string, records: number, bytes: number) => Promise<void>;
   principalHeader?: (req: Request) => RecordHeader;
   onProduced?: (topic: string, records: number, bytes: number) => void;
+  /** A record refused as invalid (gateway_validation_failures_total). */
+  onInvalid?: (errorCode: number) => void;
 }
 
 export function v3Handlers(deps: V3RouteDeps): Record<string, RequestHandler> {
@@ -75,6 +77,7 @@ export function v3Handlers(deps: V3RouteDeps): Record<string, RequestHandler> {
       admit: deps.admit,
       principalHeader: deps.principalHeader,
       onProduced: deps.onProduced,
+      onInvalid: deps.onInvalid,
     }),
   );
   return handlers;
