@@ -98,8 +98,12 @@ export class SchemaFormats {
     return subjects.some((subject) => access(topicOfSubject(subject)));
   }
 
-  /** v3 produce: a schema by id, whatever its type (the registry says which format it is). */
-  schemaById(id: number): Promise<Codec> {
+  /**
+   * v3 produce: a schema by id, whatever its type (the registry says which format it is). With
+   * `access` (a policy), an id the caller may not use answers as one that does not exist.
+   */
+  async schemaById(id: number, access?: TopicAccess): Promise<Codec> {
+    if (access !== undefined && !(await this.mayUse(id, access))) throw notFound(id);
     return this.codec(id);
   }
 
