@@ -130,6 +130,12 @@ export const Errors = {
       40301,
       `Topic ${topic} is internal to Kafka: the gateway does not create, delete or reconfigure it.`,
     ),
+  /** The gateway's own topics (the schema registry's, SCHEMA_REGISTRY_TOPIC) are not deleted or reconfigured over HTTP. */
+  gatewayTopic: (topic: string) =>
+    new GatewayError(
+      40301,
+      `Topic ${topic} holds the gateway's schema registry: the gateway does not delete or reconfigure it.`,
+    ),
   consumerGroupNotFound: (group: string) => new GatewayError(404, `Consumer Group ${group} could not be found.`),
   consumerNotFound: (consumer: string) => new GatewayError(404, `Consumer ${consumer} could not be found.`),
   assignmentNotFound: () => new GatewayError(404, 'Consumer assignment could not be found.'),

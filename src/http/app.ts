@@ -243,6 +243,13 @@ export function createApp(deps: AppDeps): GatewayApp {
     onProduced: (topic, records, bytes) => ops.metrics.produced(topic, records, bytes),
     // v3 answers a bad record in the stream, not as the request's error: counted per record.
     onInvalid: (errorCode) => ops.metrics.validationFailed(errorCode),
+    // The registry's store: its configured topic, and Confluent's conventional one (an external registry's).
+    ownTopics: [
+      ...new Set([
+        '_schemas',
+        ...(config.schemaRegistry.mode === 'embedded' ? [config.schemaRegistry.topic] : []),
+      ]),
+    ],
   });
   const routes = contractRouter(deps.routes, { ...metadata, ...produce, ...consumers, ...v3 }, { before: forwarding });
   app.use(routes);

@@ -34,6 +34,8 @@ export interface V3AdminDeps {
   authorize?: (req: Request, operation: 'describe' | 'admin', resource: Resource) => void;
   /** Whether the caller may (for filtering lists); absent = yes. */
   may?: (req: Request, operation: 'describe' | 'admin', resource: Resource) => boolean;
+  /** The gateway's own topics (the schema registry's): never deleted or reconfigured over v3. */
+  ownTopics?: readonly string[];
 }
 
 export function v3AdminHandlers(deps: V3AdminDeps): Record<string, V3Handler> {
@@ -60,6 +62,8 @@ export function v3AdminHandlers(deps: V3AdminDeps): Record<string, V3Handler> {
   const authorize = (req: Request, op: 'describe' | 'admin', res: Resource) => {
     // Whatever the policy says: Kafka's internal topics (`__…`) are not administered over HTTP.
     if (op === 'admin' && 'topic' in res && res.topic.startsWith('__')) throw Errors.internalTopic(res.topic);
+    // Nor the gateway's own (the schema registry's store): deleting it loses every schema.
+    if (op === 'admin' && 'topic' in res && deps.ownTopics?.includes(res.topic)) throw Errors.gatewayTopic(res.topic);
     deps.authorize?.(req, op, res);
   };
   const may = (req: Request, op: 'describe' | 'admin', res: Resource) => deps.may?.(req, op, res) ?? true;
@@ -255,7 +259,10 @@ export function v3AdminHandlers(deps: V3AdminDeps): Record<string, V3Handler> {
 
     listKafkaTopics: async (ctx) => {
       const l = await linksFor(ctx);
-      const topics = (await admin.listTopics()).filter((t) => may(ctx.req, 'describe', { topic: t.name }));
+      // Kafka's internal topics (`__consumer_offsets`, …) are left out, as Confluent's list does.
+      const topics = (await admin.listTopics()).filter(
+        (t) => !t.name.startsWith('__') && may(ctx.req, 'describe', { topic: t.name }),
+      );
       return {
         body: list(
           'KafkaTopic',

@@ -44,6 +44,8 @@ export interface V3RouteDeps {
   onProduced?: (topic: string, records: number, bytes: number) => void;
   /** A record refused as invalid (gateway_validation_failures_total). */
   onInvalid?: (errorCode: number) => void;
+  /** The gateway's own topics (the schema registry's): not deleted or reconfigured over v3. */
+  ownTopics?: readonly string[];
 }
 
 export function v3Handlers(deps: V3RouteDeps): Record<string, RequestHandler> {
@@ -54,6 +56,7 @@ export function v3Handlers(deps: V3RouteDeps): Record<string, RequestHandler> {
     validateBody: (operationId, body) => deps.validator.validateBody(operationId, V3_TYPE, body),
     authorize: deps.authorize,
     may: deps.may,
+    ownTopics: deps.ownTopics,
   });
   // A body in another type than JSON is a 415, judged before Accept (as Confluent).
   const checkContentType = (req: Request) => {
