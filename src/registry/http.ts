@@ -49,6 +49,8 @@ export interface RegistryHttpOptions {
   auth: SecurityConfig['auth'];
   authorizer: Authorizer;
   peerProof?: PeerProof;
+  /** The configured replicas' URLs (PEER_URLS): without PEER_SECRET, the only leaders written to. */
+  peerUrls: string[];
   nodeId: string;
   maxBodyBytes: number;
   /** A declared body must arrive within this long of its headers (BODY_TIMEOUT_MS): else 408. */
@@ -61,6 +63,27 @@ export interface RegistryHttpOptions {
 export function topicOfSubject(subject: string): string {
   const m = /^(.+)-(key|value)$/s.exec(subject);
   return m === null ? subject : m[1]!;
+}
+
+/**
+ * Whether a write may be forwarded to `leaderUrl`, a URL any member of the election group can
+ * announce. With PEER_SECRET the caller's identity travels signed and no credential is sent;
+ * without it only to a configured replica (PEER_URLS), else a retriable 50003 that says why.
+ */
+export function checkForwardable(leaderUrl: string, peerProof: PeerProof | undefined, peerUrls: string[]): void {
+  if (peerProof !== undefined) return;
+  const origin = (u: string) => {
+    try {
+      return new URL(u).origin;
+    } catch {
+      return undefined;
+    }
+  };
+  if (peerUrls.some((p) => origin(p) !== undefined && origin(p) === origin(leaderUrl))) return;
+  throw RegistryErrors.forwarding(
+    `the registry leader ${leaderUrl} is not a configured replica (PEER_URLS) and PEER_SECRET is not set; ` +
+      'replicas need PEER_SECRET (the same on each) to forward writes with a signed identity instead of the caller’s credentials',
+  );
 }
 
 export function registryApp(o: RegistryHttpOptions): express.Express {
@@ -144,14 +167,18 @@ export function registryApp(o: RegistryHttpOptions): express.Express {
    * A leader that does not answer (it stopped) is asked again once the group elected another.
    */
   const onLeader =
-    (h: Handler): Handler =>
+    (h: Handler, verify?: (answer: string) => void): Handler =>
     async (req, res) => {
+      // A write another replica forwarded is taken only with its PEER_SECRET proof.
+      if (req.headers[FORWARDED] !== undefined && o.peerProof !== undefined && res.locals.peerHop !== true)
+        throw Errors.forbidden('A registry write forwarded by another replica needs a valid PEER_SECRET proof.');
       let leader = await o.leader();
       for (let attempt = 0; ; attempt++) {
         if (leader?.self === true) return h(req, res);
         if (leader?.url === undefined || req.headers[FORWARDED] !== undefined) throw RegistryErrors.unknownLeader();
+        checkForwardable(leader.url, o.peerProof, o.peerUrls);
         try {
-          return await forward(req, res, leader.url, () => o.caughtUp());
+          return await forward(req, res, leader.url, () => o.caughtUp(), verify);
         } catch (err) {
           if (attempt > 0 || !(err instanceof Unreachable)) throw err;
           leader = await o.leader(leader);
@@ -159,7 +186,13 @@ export function registryApp(o: RegistryHttpOptions): express.Express {
       }
     };
 
-  const forward = async (req: Request, res: Response, leaderUrl: string, beforeAnswer: () => Promise<void>) => {
+  const forward = async (
+    req: Request,
+    res: Response,
+    leaderUrl: string,
+    beforeAnswer: () => Promise<void>,
+    verify?: (answer: string) => void,
+  ) => {
     const body = Buffer.isBuffer(req.body) && req.body.length > 0 ? (req.body as Buffer) : undefined;
     const headers: Record<string, string> = { [FORWARDED]: o.nodeId, accept: SR_MEDIA_TYPE };
     if (body !== undefined) headers['content-type'] = SR_MEDIA_TYPE;
@@ -195,10 +228,27 @@ export function registryApp(o: RegistryHttpOptions): express.Express {
     }
     const text = await answer.text();
     // What the leader wrote is served by this replica too before its client hears of it.
-    if (answer.ok) await beforeAnswer();
+    if (answer.ok) {
+      await beforeAnswer();
+      verify?.(text);
+    }
     res.status(answer.status);
     res.setHeader('Content-Type', answer.headers.get('content-type') ?? SR_MEDIA_TYPE);
     res.end(text);
+  };
+
+  const verifyRegistration = (subject: string, schema: SchemaInput, answer: string) => {
+    let id: unknown;
+    try {
+      id = (JSON.parse(answer) as { id?: unknown }).id;
+    } catch {
+      id = undefined;
+    }
+    const held = registry.knownId(subject, schema);
+    if (held === undefined || held !== id)
+      throw RegistryErrors.forwarding(
+        `the registry leader answered id ${String(id)}, but this replica read back no such registration of the schema`,
+      );
   };
 
   const router = express.Router();
@@ -242,8 +292,11 @@ export function registryApp(o: RegistryHttpOptions): express.Express {
       // Already registered here: the answer needs no write, so no trip to the leader.
       const known = flag(req, 'normalize') ? undefined : registry.knownId(subject, schema);
       if (known !== undefined) return send(res, { id: known });
-      return onLeader(async () =>
-        send(res, { id: await registry.registerInput(subject, schema, flag(req, 'normalize'), firstVersionOnly) }),
+      return onLeader(
+        async () =>
+          send(res, { id: await registry.registerInput(subject, schema, flag(req, 'normalize'), firstVersionOnly) }),
+        // The leader's id is answered only once this replica read it back for this schema.
+        (answer) => verifyRegistration(subject, schema, answer),
       )(req, res);
     }),
   );

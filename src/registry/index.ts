@@ -18,7 +18,7 @@ import type { PeerProof } from '../policy/auth/peer-proof.js';
 import type { Authorizer } from '../policy/authz/authorizer.js';
 import { RegistryClient } from './client.js';
 import { callerMayEvolve } from './caller.js';
-import { INTERNAL_IDENTITY, SR_MEDIA_TYPE, registryApp, topicOfSubject } from './http.js';
+import { INTERNAL_IDENTITY, SR_MEDIA_TYPE, checkForwardable, registryApp, topicOfSubject } from './http.js';
 import { KafkaStore } from './kafka-store.js';
 import { LeaderElection, electionClientId, type LeaderInfo } from './leader.js';
 import { EmbeddedRegistry } from './registry.js';
@@ -77,6 +77,7 @@ export async function startSchemaRegistry(
     auth: config.security.auth,
     authorizer: deps.authorizer,
     peerProof: deps.peerProof,
+    peerUrls: Object.values(config.consumers.peers),
     nodeId: config.consumers.nodeId,
     maxBodyBytes: config.http.maxBodyBytes,
     bodyTimeoutMs: config.http.bodyTimeoutMs,
@@ -145,10 +146,17 @@ export async function startSchemaRegistry(
     for (let attempt = 0; ; attempt++) {
       if (current?.self === true) return embedded.register(subject, schema, firstVersionOnly);
       if (current?.url === undefined) throw RegistryErrors.unknownLeader();
+      checkForwardable(current.url, deps.peerProof, Object.values(config.consumers.peers));
       const answer = await forwardRegistration(current.url, subject, schema, firstVersionOnly);
       if (answer !== undefined) {
-        // Read-your-writes: what the leader wrote is served here before the caller goes on.
+        // Read-your-writes: what the leader wrote is served here before the caller goes on, and
+        // its id is believed only when read back here for this schema (a leader is any member
+        // of the election group, which could answer anything).
         await store.caughtUp();
+        if (embedded.knownId(subject, schema) !== answer)
+          throw RegistryErrors.forwarding(
+            `the registry leader answered id ${answer}, but this replica read back no such registration of the schema`,
+          );
         return answer;
       }
       // The leader did not answer (it stopped): once, wait for the group to elect another.

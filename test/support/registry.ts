@@ -13,9 +13,15 @@ export interface RegistryGateway {
   group: string;
 }
 
-/** A gateway whose embedded registry uses `topic`/`group` (fresh ones by default). */
+/** The PEER_SECRET test registries share, as replicas of one registry must (README "Schema registry"). */
+export const TEST_PEER_SECRET = 'registry-replicas-test-peer-secret-0123456789';
+
+/**
+ * A gateway whose embedded registry uses `topic`/`group` (fresh ones by default), with
+ * TEST_PEER_SECRET unless `peerSecret: false` (replicas forward writes only with one).
+ */
 export async function startRegistryGateway(
-  options: { topic?: string; group?: string; env?: Record<string, string> } = {},
+  options: { topic?: string; group?: string; env?: Record<string, string>; peerSecret?: false } = {},
 ): Promise<RegistryGateway> {
   const topic = options.topic ?? uniqueName('_schemas');
   const group = options.group ?? uniqueName('sr-group');
@@ -24,6 +30,7 @@ export async function startRegistryGateway(
     SCHEMA_REGISTRY_PORT: '0',
     SCHEMA_REGISTRY_TOPIC: topic,
     SCHEMA_REGISTRY_GROUP: group,
+    ...(options.peerSecret === false ? {} : { PEER_SECRET: TEST_PEER_SECRET }),
     ...options.env,
   });
   return { gw, url: gw.schemaRegistry!.url!, topic, group };

@@ -27,6 +27,7 @@ it('serves exactly the paths and methods of schema-registry.openapi.yaml', () =>
     nodeId: 'n1',
     maxBodyBytes: 1024,
     bodyTimeoutMs: 1000,
+    peerUrls: [],
     timeoutMs: 1000,
     logger: pino({ level: 'silent' }),
   });
