@@ -197,6 +197,15 @@ export class EmbeddedRegistry implements SchemaRegistry {
       await this.store.write([
         { key: schemaKey(subject, version), value: schemaValue(subject, version, id, text, false) },
       ]);
+      // Answered only once read back applied with this id and version: with two writers at once,
+      // readers keep the first record for an id or a version, and the other one's client must
+      // not be told an id that is not its schema's.
+      const applied = this.state.subjects.get(subject)?.get(version);
+      const held = this.state.schemas.get(id);
+      if (applied?.id !== id || held === undefined || contentKey(held) !== contentKey(text))
+        throw RegistryErrors.store(
+          `another registry writer took the id or version this registration of "${subject}" wrote (two leaders at once); nothing was registered: retry`,
+        );
       return id;
     });
   }

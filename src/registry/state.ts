@@ -11,8 +11,10 @@
  *   NOOP, MODE and other key types are skipped.
  *
  * Applying is deterministic, so every replica that read the same records holds the same state. A
- * SCHEMA record that claims an id already taken by a different schema is refused by every reader
- * alike (it could only come from two writers at once, which the leader election prevents).
+ * SCHEMA record that claims an id already taken by a different schema, or a subject's version
+ * already holding another id, is refused by every reader alike: it could only come from two
+ * writers at once (a leader paused past its session), and the first record stands. The writer
+ * checks that its own record was applied before answering (registry.ts).
  */
 import type { SchemaReference, SchemaText, SchemaType } from '../core/ports.js';
 import { COMPATIBILITY_LEVELS, type CompatibilityLevel } from './compatibility.js';
@@ -134,9 +136,13 @@ export class RegistryState {
     }
     const versions = this.subjects.get(subject) ?? new Map<number, VersionEntry>();
     const previous = versions.get(version);
+    // A version is not rewritten with another id (a soft delete keeps it, a permanent delete is a
+    // tombstone first): a record that tries came from a second writer, and the first one stands.
     if (previous !== undefined && previous.id !== id) {
-      versions.delete(version);
-      this.forgetIfUnused(previous.id);
+      this.onConflict(
+        `record ${subject}/${version} claims a version another schema holds (id ${previous.id}): skipped`,
+      );
+      return;
     }
     versions.set(version, { id, deleted: value.deleted === true });
     this.subjects.set(subject, versions);
