@@ -5,9 +5,10 @@
  * stopped (by its own pid) in `stop()`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { freePort } from './net.js';
 import { generateCerts, tempDir, writeFile } from './security.js';
 
@@ -16,6 +17,23 @@ export const NGINX = process.env.NGINX_PATH ?? '/usr/sbin/nginx';
 export const noNginx = existsSync(NGINX) ? false : `no nginx at ${NGINX} (CI installs Debian's nginx)`;
 // In CI a missing nginx is a failure, never a silent skip.
 if (noNginx && process.env.CI) throw new Error(noNginx);
+
+/**
+ * The `location /prod/ { … }` block of README.md ("Behind a proxy"), as its directives: the tests
+ * run what users are told to run, so a recipe that breaks streaming fails here.
+ */
+export function readmeLocation(): string[] {
+  const readme = readFileSync(
+    path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'README.md'),
+    'utf8',
+  );
+  const m = /```nginx\nlocation \/prod\/ \{\n([\s\S]*?)\n\}\n```/.exec(readme);
+  if (m === null) throw new Error('README.md has no ```nginx location /prod/ { … } block');
+  return m[1]!
+    .split('\n')
+    .map((l) => l.replace(/\s+#.*$/, '').trim())
+    .filter((l) => l !== '');
+}
 
 export interface StageProxy {
   /** https://localhost:<port>/prod — what clients are given. */
@@ -58,25 +76,21 @@ http {
   fastcgi_temp_path ${tmp.dir}/fastcgi;
   uwsgi_temp_path ${tmp.dir}/uwsgi;
   scgi_temp_path ${tmp.dir}/scgi;
-  client_max_body_size 8m;
   server {
     listen 127.0.0.1:${port} ssl;
     server_name localhost;
     ssl_certificate ${tmp.dir}/certs/server.crt;
     ssl_certificate_key ${tmp.dir}/certs/server.key;
     location ${prefix}/ {
-      proxy_pass http://${up.host}/;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
       proxy_set_header Host 127.0.0.1:${up.port};
-      proxy_set_header X-Forwarded-Proto $scheme;
-      proxy_set_header X-Forwarded-Host $host;
-      proxy_set_header X-Forwarded-Port $server_port;
-      proxy_set_header X-Forwarded-Prefix ${prefix};
-      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-      proxy_set_header Forwarded "";
-      proxy_read_timeout 310s;
-      proxy_buffering ${options.proxyBuffering === true ? 'on' : 'off'};
+      ${readmeLocation()
+        .map((d) =>
+          d
+            .replace('proxy_pass http://127.0.0.1:8082/;', `proxy_pass http://${up.host}/;`)
+            .replace('X-Forwarded-Prefix /prod;', `X-Forwarded-Prefix ${prefix};`)
+            .replace('proxy_buffering off;', `proxy_buffering ${options.proxyBuffering === true ? 'on' : 'off'};`),
+        )
+        .join('\n      ')}
     }
   }
 }
