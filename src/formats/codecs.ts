@@ -314,7 +314,9 @@ function jsonCodec(id: number, schema: ResolvedSchema): Codec {
     schemaType: 'JSON',
     recordName: typeof root === 'object' && typeof root.title === 'string' ? root.title : 'record',
     encode(plain, exact) {
-      if (!validate(plain)) {
+      // JSON Schema compares numbers: an integer past 2^53 (a bigint in the plain view) is checked
+      // as the nearest double (still an integer); the exact text is what is stored.
+      if (!validate(exact === undefined ? plain : asNumbers(plain))) {
         throw new DataError(
           (validate.errors ?? []).map((e: ErrorObject) => ({ path: e.instancePath, message: describe(e) })),
         );
@@ -330,6 +332,17 @@ function jsonCodec(id: number, schema: ResolvedSchema): Codec {
       return text;
     },
   };
+}
+
+function asNumbers(value: unknown): unknown {
+  if (typeof value === 'bigint') return Number(value);
+  if (Array.isArray(value)) return value.map(asNumbers);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = asNumbers(v);
+    return out;
+  }
+  return value;
 }
 
 /**
@@ -530,7 +543,15 @@ function fieldValue(field: protobuf.Field, v: unknown, path: string, issues: Val
     if (v === 'NaN' || v === 'Infinity' || v === '-Infinity') return Number(v);
     return fail(`must be a number (${t})`);
   }
-  const n = typeof v === 'string' && /^-?\d+$/.test(v) ? v : typeof v === 'number' && Number.isInteger(v) ? v : null;
+  // An integer past 2^53 is a bigint in the plain view: its digits, exactly.
+  const n =
+    typeof v === 'bigint'
+      ? v.toString()
+      : typeof v === 'string' && /^-?\d+$/.test(v)
+        ? v
+        : typeof v === 'number' && Number.isInteger(v)
+          ? v
+          : null;
   if (n === null) return fail(`must be an integer (${t})`);
   if (INT64.has(t)) {
     const big = BigInt(n);

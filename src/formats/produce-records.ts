@@ -5,7 +5,8 @@
  * with every problem listed, and nothing is produced.
  */
 import { Errors, type ValidationIssue } from '../core/errors.js';
-import { checkShape, plainView } from '../core/json.js';
+import { isLosslessNumber, type LosslessNumber } from 'lossless-json';
+import { checkShape } from '../core/json.js';
 import type { Codec } from './codecs.js';
 import { DataError, type SchemaFormat, type SchemaFormats, type TopicAccess } from './schema-formats.js';
 
@@ -65,7 +66,7 @@ export async function encodeWithSchemas(
       return null;
     }
     try {
-      return lossless ? codec.encode(plainView(v), { value: v }) : codec.encode(v);
+      return lossless ? codec.encode(plainOf(v), { value: v }) : codec.encode(v);
     } catch (err) {
       if (!(err instanceof DataError)) throw err;
       for (const i of err.issues) issues.push({ path: `${path}${i.path}`, message: i.message });
@@ -78,4 +79,27 @@ export async function encodeWithSchemas(
   }));
   if (issues.length > 0) throw Errors.schemaDataInvalid(issues);
   return { keySchemaId: keyCodec?.id ?? null, valueSchemaId: valueCodec?.id ?? null, fields };
+}
+
+/**
+ * The value with exact numbers as JS values the codecs check: integers past 2^53 as bigint (Avro
+ * longs keep them exact), others as numbers, one past a double's range as ±Infinity or 0 (plainView
+ * throws there, which was a 500; the exact text is still what JSON Schema stores).
+ */
+function plainOf(value: unknown): unknown {
+  if (isLosslessNumber(value)) {
+    const n = value as LosslessNumber;
+    try {
+      return n.valueOf();
+    } catch {
+      return Number(n.toString());
+    }
+  }
+  if (Array.isArray(value)) return value.map(plainOf);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = plainOf(v);
+    return out;
+  }
+  return value;
 }

@@ -210,4 +210,41 @@ describe('produce with schema formats (fakes)', () => {
       await plain.close();
     }
   });
+
+  it('numbers JSON.parse cannot hold: big integers pass an integer check, 1e400 is data, never a 500', async () => {
+    const integer = JSON.stringify({ type: 'object', properties: { n: { type: 'integer' } } });
+    const big = await post(
+      `${gateway.url}/topics/other`,
+      JSONSCHEMA,
+      `{"value_schema":${JSON.stringify(integer)},"records":[{"value":{"n":4611686018427387904}}]}`,
+    );
+    assert.equal(big.status, 200, big.text);
+    assert.equal(produced('other').at(-1)!.value!.subarray(5).toString(), '{"n":4611686018427387904}');
+    // Past a double's range: JSON Schema takes it as a number (stored as written); Avro's double as infinity.
+    const huge = await post(
+      `${gateway.url}/topics/other`,
+      JSONSCHEMA,
+      `{"value_schema":${JSON.stringify(JSON.stringify({ type: 'object' }))},"records":[{"value":{"n":1e400}}]}`,
+    );
+    assert.equal(huge.status, 200, huge.text);
+    assert.equal(produced('other').at(-1)!.value!.subarray(5).toString(), '{"n":1e400}');
+    const double = JSON.stringify({ type: 'record', name: 'D', fields: [{ name: 'd', type: 'double' }] });
+    const avroHuge = await post(
+      `${gateway.url}/topics/other`,
+      AVRO,
+      `{"value_schema":${JSON.stringify(double)},"records":[{"value":{"d":1e400}}]}`,
+    );
+    assert.equal(avroHuge.status, 200, avroHuge.text);
+    // Protobuf int64 as a JSON number past 2^53, exactly.
+    const proto = 'syntax = "proto3"; message P { int64 n = 1; }';
+    const pb = await post(
+      `${gateway.url}/topics/other`,
+      PROTOBUF,
+      `{"value_schema":${JSON.stringify(proto)},"records":[{"value":{"n":4611686018427387905}}]}`,
+    );
+    assert.equal(pb.status, 200, pb.text);
+    // field 1 varint: 0x08, then 2^62 + 1 in 7-bit groups
+    // After magic, id and message indexes [0]: field 1 varint, 2^62 + 1 in 7-bit groups.
+    assert.equal(produced('other').at(-1)!.value!.subarray(6).toString('hex'), '08818080808080808040');
+  });
 });
