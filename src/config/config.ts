@@ -201,7 +201,7 @@ export function loadConfig(env: Env = process.env): Config {
         max: 1024 * 1024 * 1024,
       }),
       streamIdleTimeoutMs: e.int('V3_STREAM_IDLE_TIMEOUT_MS', 30_000, { min: 100, max: 86_400_000 }),
-      streamMaxPerClient: e.int('V3_STREAM_MAX_PER_CLIENT', 16, { min: 1, max: 1_000_000 }),
+      streamMaxPerClient: e.int('V3_STREAM_MAX_PER_CLIENT', 64, { min: 1, max: 1_000_000 }),
     },
     consumers: {
       instanceTimeoutMs: e.int('CONSUMER_INSTANCE_TIMEOUT_MS', 300_000, { min: 100, max: 86_400_000 }),

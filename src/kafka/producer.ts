@@ -22,6 +22,7 @@
 import {
   CompressionTypes,
   Partitioners,
+  type Admin,
   type Kafka,
   type Message,
   type PartitionMetadata,
@@ -104,8 +105,12 @@ export class KafkaProducerBridge implements ProduceService {
   /** The last request queued for each partition (`partition@topic`): the next one waits for it. */
   private readonly partitionTails = new Map<string, Promise<void>>();
 
+  /** Per topic: the rules Kafka checks on each record, read from its settings (see rulesOf). */
+  private readonly rules = new Map<string, { value?: RecordRules; at: number; loading: boolean }>();
+  private admin?: Promise<Admin>;
+
   constructor(
-    kafka: Kafka,
+    private readonly kafka: Kafka,
     private readonly options: ProducerOptions,
   ) {
     // Partitions are always chosen above, so kafkajs's partitioner choice (and its warning) is moot.
@@ -129,6 +134,52 @@ export class KafkaProducerBridge implements ProduceService {
   async close(): Promise<void> {
     await this.drained();
     await this.producer.disconnect();
+    const admin = this.admin;
+    this.admin = undefined;
+    if (admin !== undefined) await admin.then((a) => a.disconnect()).catch(() => undefined);
+  }
+
+  /**
+   * The record rules of a topic as last read (undefined until the first read ends; never waited
+   * for: the read starts in the background and Kafka judges meanwhile), read again after a minute.
+   */
+  private rulesOf(topic: string): RecordRules | undefined {
+    const entry = this.rules.get(topic);
+    if (entry !== undefined && (entry.loading || Date.now() - entry.at < RULES_TTL_MS)) return entry.value;
+    const loading = { value: entry?.value, at: entry?.at ?? 0, loading: true };
+    this.rules.set(topic, loading);
+    void this.readRules(topic).then(
+      (value) => this.rules.set(topic, { value, at: Date.now(), loading: false }),
+      () => this.rules.set(topic, { value: loading.value, at: Date.now(), loading: false }),
+    );
+    return loading.value;
+  }
+
+  private async readRules(topic: string): Promise<RecordRules> {
+    this.admin ??= (async () => {
+      const a = this.kafka.admin();
+      await a.connect();
+      return a;
+    })();
+    this.admin.catch(() => (this.admin = undefined));
+    const described = await (
+      await this.admin
+    ).describeConfigs({
+      resources: [{ type: TOPIC_RESOURCE, name: topic, configNames: [...RULE_SETTINGS] }],
+      includeSynonyms: false,
+    });
+    const value = (name: string) =>
+      described.resources[0]?.configEntries.find((e) => e.configName === name)?.configValue;
+    const ms = (name: string) => {
+      const n = Number(value(name));
+      return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+    };
+    const createTime = value('message.timestamp.type') !== 'LogAppendTime';
+    return {
+      compacted: (value('cleanup.policy') ?? '').split(',').some((p) => p.trim() === 'compact'),
+      maxAheadMs: createTime ? ms('message.timestamp.after.max.ms') : undefined,
+      maxBehindMs: createTime ? ms('message.timestamp.before.max.ms') : undefined,
+    };
   }
 
   /** Resolves when nothing is queued or in flight. */
@@ -155,6 +206,8 @@ export class KafkaProducerBridge implements ProduceService {
     const maxBatch = read;
     const topicLimit = maxBatch - BATCH_OVERHEAD;
     const sticky = this.stickyPartition(topic, count);
+    const rules = this.rulesOf(topic);
+    const now = Date.now();
     const outcomes: Array<ProduceOutcome | undefined> = new Array(records.length);
     // Records that can be sent, in order, with their framed sizes; the others fail here, alone.
     const chunks: Array<{
@@ -173,6 +226,14 @@ export class KafkaProducerBridge implements ProduceService {
           errorCode: 50002,
           error: `Record of ${size + BATCH_OVERHEAD} bytes is larger than the max message size the topic accepts (max.message.bytes=${maxBatch}).`,
         };
+        return;
+      }
+      // What Kafka would refuse for the record itself fails here, alone and at once: sent, it would
+      // fail the whole partition batch it shares with other records (which are then split and
+      // sent again, see sendPartition) — a flood of such records would hold up everyone's.
+      const refused = rules === undefined ? undefined : refusal(r, rules, now);
+      if (refused !== undefined) {
+        outcomes[i] = { ok: false, errorCode: 40002, error: `Kafka refused the record: ${refused}` };
         return;
       }
       if (this.options.partitionOnline?.(topic, partition) === false) {
@@ -540,6 +601,39 @@ export class KafkaProducerBridge implements ProduceService {
 }
 
 const LATE = Symbol('late');
+
+/** The per-record rules of a topic Kafka enforces by refusing the whole batch (INVALID_RECORD, INVALID_TIMESTAMP). */
+interface RecordRules {
+  /** cleanup.policy includes compact: records need a key. */
+  compacted: boolean;
+  /** message.timestamp.after.max.ms (CreateTime topics). */
+  maxAheadMs?: number;
+  /** message.timestamp.before.max.ms (CreateTime topics). */
+  maxBehindMs?: number;
+}
+const RULE_SETTINGS = [
+  'cleanup.policy',
+  'message.timestamp.type',
+  'message.timestamp.after.max.ms',
+  'message.timestamp.before.max.ms',
+] as const;
+const RULES_TTL_MS = 60_000;
+/** A timestamp this close to a bound is left for Kafka to judge: its clock and ours differ. */
+const CLOCK_MARGIN_MS = 60_000;
+/** kafkajs's ConfigResourceTypes.TOPIC. */
+const TOPIC_RESOURCE = 2;
+
+/** Why Kafka will refuse this record for what it is, or undefined when it may take it. */
+function refusal(r: OutgoingRecord, rules: RecordRules, now: number): string | undefined {
+  if (rules.compacted && r.key === null)
+    return 'the topic is compacted (cleanup.policy=compact): a record needs a key.';
+  if (r.timestamp === undefined) return undefined;
+  if (rules.maxAheadMs !== undefined && r.timestamp - now > rules.maxAheadMs + CLOCK_MARGIN_MS)
+    return `the timestamp ${r.timestamp} (epoch ms) is more than message.timestamp.after.max.ms=${rules.maxAheadMs} ms ahead of the broker's time.`;
+  if (rules.maxBehindMs !== undefined && now - r.timestamp > rules.maxBehindMs + CLOCK_MARGIN_MS)
+    return `the timestamp ${r.timestamp} (epoch ms) is more than message.timestamp.before.max.ms=${rules.maxBehindMs} ms behind the broker's time.`;
+  return undefined;
+}
 
 /**
  * Kafka errors that refuse a record for what it is (not the request or the moment): sending it
