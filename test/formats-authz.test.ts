@@ -113,4 +113,27 @@ describe('schema ids and the policy', { skip: needsOwnGateway }, () => {
     );
     assert.equal(bobs.status, 200, bobs.text);
   });
+
+  it("v3 produce: another tenant's schema id answers in the record's report exactly as a missing id", async () => {
+    const cluster = (await (await fetch(`${reg.gw.url}/v3/clusters`, { headers: as('alice') })).json()) as {
+      data: Array<{ cluster_id: string }>;
+    };
+    const url = `${reg.gw.url}/v3/clusters/${cluster.data[0]!.cluster_id}/topics/${aliceTopic}/records`;
+    const send = async (id: number) => {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { ...as('alice'), 'content-type': 'application/json' },
+        body: JSON.stringify({ value: { schema_id: id, data: { employee_ssn: 'x', salary_eur: 1 } } }),
+      });
+      return { status: res.status, text: await res.text() };
+    };
+    const before = await recordCount(aliceTopic);
+    const missing = 999_998;
+    const unknown = await send(missing);
+    const bobs = await send(bobsId);
+    assert.equal(bobs.status, unknown.status, bobs.text);
+    assert.equal(bobs.text, unknown.text.replaceAll(String(missing), String(bobsId)));
+    assert.doesNotMatch(bobs.text, /employee_ssn|salary_eur|Salary/);
+    assert.equal(await recordCount(aliceTopic), before, 'nothing produced');
+  });
 });

@@ -61,6 +61,8 @@ export interface V3ProduceDeps {
   producer: ProduceService;
   recordSchemas: RecordSchemas;
   schemaFormats?: SchemaFormats;
+  /** With a policy: may this caller describe this topic (and so use its subjects' schema ids)? */
+  mayDescribe?: (req: Request, topic: string) => boolean;
   limits: V3ProduceLimits;
   authorize?: (req: Request, topic: string) => void;
   /** The produce quota (records/bytes per second), charged per record; throws 429 to refuse it. */
@@ -110,6 +112,7 @@ export function v3ProduceHandler(deps: V3ProduceDeps): (ctx: OperationContext) =
       maxStringLength: limits.maxStringLength,
       recordSchemas: deps.recordSchemas,
       schemaFormats: deps.schemaFormats,
+      schemaAccess: deps.mayDescribe && ((t: string) => deps.mayDescribe!(req, t)),
       stamp: deps.principalHeader?.(req),
     };
     const caller = clientKey(req, res);

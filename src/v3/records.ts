@@ -14,7 +14,7 @@ import { Errors, GatewayError, type ValidationIssue } from '../core/errors.js';
 import { checkShape, parseJson, plainView, stringifyJson } from '../core/json.js';
 import type { OutgoingRecord, RecordHeader } from '../core/ports.js';
 import type { RecordSchemas } from '../policy/validation/record-schemas.js';
-import type { SchemaFormats } from '../formats/schema-formats.js';
+import type { SchemaFormats, TopicAccess } from '../formats/schema-formats.js';
 import { isSchemaType, planSchemaData, type SchemaField, type SchemaReport } from './schema-data.js';
 
 export type DataType = 'BINARY' | 'JSON' | 'STRING';
@@ -38,6 +38,8 @@ export interface DecodeRules {
   recordSchemas: RecordSchemas;
   /** The schema registry's formats; absent = no registry (schema types are a 42206). */
   schemaFormats?: SchemaFormats;
+  /** With a policy: the topics whose subjects' schema ids the caller may use (others answer as missing ids). */
+  schemaAccess?: TopicAccess;
   /** RECORD_PRINCIPAL_HEADER stamp, replacing any client header of that name. */
   stamp?: RecordHeader;
 }
@@ -174,6 +176,7 @@ function decodeData(
       throw Errors.v3PayloadError('Schema Registry must be configured when using schemas.');
     const schema = planSchemaData(field, d, {
       formats: rules.schemaFormats,
+      access: rules.schemaAccess,
       topic: rules.topic,
       lossless,
       maxJsonDepth: rules.maxJsonDepth,

@@ -75,6 +75,7 @@ export function v3Handlers(deps: V3RouteDeps): Record<string, RequestHandler> {
       producer: deps.producer,
       recordSchemas: deps.recordSchemas,
       schemaFormats: deps.schemaFormats,
+      mayDescribe: deps.may && ((req, topic) => deps.may!(req, 'describe', { topic })),
       limits: deps.limits,
       authorize: deps.authorizeProduce,
       admit: deps.admit,

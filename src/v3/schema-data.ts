@@ -15,7 +15,13 @@
 import { Errors, GatewayError } from '../core/errors.js';
 import { checkShape, plainView } from '../core/json.js';
 import { compile, type Codec } from '../formats/codecs.js';
-import { DataError, checkSchema, type SchemaFormat, type SchemaFormats } from '../formats/schema-formats.js';
+import {
+  DataError,
+  checkSchema,
+  type SchemaFormat,
+  type SchemaFormats,
+  type TopicAccess,
+} from '../formats/schema-formats.js';
 
 export type SchemaDataType = 'AVRO' | 'JSONSCHEMA' | 'PROTOBUF';
 type Strategy = 'TOPIC_NAME' | 'RECORD_NAME' | 'TOPIC_RECORD_NAME';
@@ -45,6 +51,8 @@ export function isSchemaType(type: unknown): type is SchemaDataType {
 
 export interface SchemaDataContext {
   formats: SchemaFormats;
+  /** With a policy: which subjects' schema ids the caller may use (src/formats/schema-formats.ts). */
+  access?: TopicAccess;
   topic: string;
   lossless: boolean;
   maxJsonDepth: number;
@@ -100,7 +108,7 @@ export function planSchemaData(
     if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0)
       throw Errors.badRequest(`Bad Request: ${field}.schema_id must be a non-negative integer.`);
     resolve = async () => {
-      const codec = await ctx.formats.schemaById(id);
+      const codec = await ctx.formats.schemaById(id, ctx.access);
       const subject = subjectFor(codec);
       return { codec, subject, version: await ctx.formats.versionOf(subject, id) };
     };
