@@ -3,7 +3,7 @@
  * SchemaRegistry port as the embedded one. Schemas by id never change, so they are cached for
  * good; registrations are cached per subject and content (registering is idempotent).
  */
-import { RegistryErrors } from '../core/errors.js';
+import { GatewayError, RegistryErrors, httpStatusOf } from '../core/errors.js';
 import type { RegisteredSchema, SchemaRegistry, SchemaText, SchemaType } from '../core/ports.js';
 
 export interface RegistryClientOptions {
@@ -64,6 +64,17 @@ export class RegistryClient implements SchemaRegistry {
       this.remember(this.byId, id, found);
     }
     return found;
+  }
+
+  /** The subjects that use a schema id (`GET /schemas/ids/{id}/versions`); none for an id the registry does not know. */
+  async subjectsOf(id: number): Promise<string[]> {
+    try {
+      const uses = (await this.call('GET', `/schemas/ids/${id}/versions`)) as Array<{ subject: string }>;
+      return [...new Set(uses.map((u) => u.subject))];
+    } catch (err) {
+      if (err instanceof GatewayError && httpStatusOf(err.errorCode) === 404) return [];
+      throw err;
+    }
   }
 
   async version(subject: string, version: number | 'latest'): Promise<RegisteredSchema> {

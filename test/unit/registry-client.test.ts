@@ -29,6 +29,11 @@ before(async () => {
       if (req.url === '/subjects/a-value/versions/latest')
         return reply(200, { subject: 'a-value', version: 3, id: 9, schema: '"int"' });
       if (req.url === '/schemas/ids/5') return reply(401, { error_code: 401, message: 'Unauthorized' });
+      if (req.url === '/schemas/ids/7/versions')
+        return reply(200, [
+          { subject: 'a-value', version: 1 },
+          { subject: 'b-value', version: 2 },
+        ]);
       reply(404, { error_code: 40401, message: "Subject 'x' not found." });
     });
   });
@@ -60,6 +65,12 @@ it('sends basic auth, caches schemas by id and registrations, and maps errors', 
     client.version('x', 1),
     (e: GatewayError) => e.errorCode === 40401 && /not found/.test(e.message),
   );
+});
+
+it('names the subjects that use a schema id (so a policy can decide who may produce with it)', async () => {
+  const client = new RegistryClient({ url: base, timeoutMs: 2_000 });
+  assert.deepEqual(await client.subjectsOf(7), ['a-value', 'b-value']);
+  assert.deepEqual(await client.subjectsOf(123), [], 'an id the registry does not know is used by no subject');
 });
 
 it('takes credentials from the URL, and answers 50003 when the registry refuses or is away', async () => {
