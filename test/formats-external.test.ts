@@ -1,5 +1,5 @@
-// The schema formats through an external registry (SCHEMA_REGISTRY_URL): a second gateway uses the
-// first one's embedded registry over HTTP, as it would use Confluent Schema Registry. Records
+// The schema formats through an external registry (SCHEMA_REGISTRY_URL): a gateway uses another
+// gateway process's embedded registry over HTTP, as it would use Confluent Schema Registry. Records
 // produced through either gateway are read through the other, by the same ids.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -7,22 +7,24 @@ import type { RunningGateway } from '../src/gateway.js';
 import { ConsumerClient } from './support/consumer-client.js';
 import { needsOwnGateway, post, startTestGateway } from './support/gateway.js';
 import { closeAdmin, createTopic, uniqueName } from './support/kafka.js';
-import { avroRecord, startRegistryGateway, type RegistryGateway } from './support/registry.js';
+import { startGatewayProcess, type GatewayProcess } from './support/gateway-process.js';
+import { avroRecord } from './support/registry.js';
 
 const AVRO = 'application/vnd.kafka.avro.v2+json';
 const PROTOBUF = 'application/vnd.kafka.protobuf.v2+json';
+const JSONSCHEMA = 'application/vnd.kafka.jsonschema.v2+json';
 
 describe('schema formats through an external registry', { skip: needsOwnGateway }, () => {
-  let embedded: RegistryGateway;
+  let embedded: GatewayProcess;
   let external: RunningGateway;
 
   before(async () => {
-    embedded = await startRegistryGateway();
-    external = await startTestGateway({ SCHEMA_REGISTRY_URL: embedded.url });
+    embedded = await startGatewayProcess({}, { withRegistry: true });
+    external = await startTestGateway({ SCHEMA_REGISTRY_URL: embedded.registryUrl! });
   });
   after(async () => {
     await external?.close();
-    await embedded?.gw.close();
+    await embedded?.stop();
     await closeAdmin();
   });
 
@@ -47,12 +49,12 @@ describe('schema formats through an external registry', { skip: needsOwnGateway 
       records: [{ value: { n: 1 } }],
     });
     assert.equal(viaExternal.status, 200, viaExternal.text);
-    const viaEmbedded = await post(`${embedded.gw.url}/topics/${topic}`, AVRO, {
+    const viaEmbedded = await post(`${embedded.url}/topics/${topic}`, AVRO, {
       value_schema_id: viaExternal.body.value_schema_id,
       records: [{ value: { n: 2 } }],
     });
     assert.equal(viaEmbedded.status, 200, viaEmbedded.text);
-    for (const url of [embedded.gw.url, external.url]) {
+    for (const url of [embedded.url, external.url]) {
       const records = await readThrough(url, topic, 'avro', AVRO, 2);
       assert.deepEqual(
         records.map((r) => r.value),
@@ -69,7 +71,7 @@ describe('schema formats through an external registry', { skip: needsOwnGateway 
       records: [{ key: { id: 'a' }, value: { level: 3 } }],
     });
     assert.equal(res.status, 200, res.text);
-    const [record] = await readThrough(embedded.gw.url, topic, 'protobuf', PROTOBUF, 1);
+    const [record] = await readThrough(embedded.url, topic, 'protobuf', PROTOBUF, 1);
     assert.deepEqual(record!.key, { id: 'a' });
     assert.deepEqual(record!.value, { level: 3 });
     const unknown = await post(`${external.url}/topics/${topic}`, PROTOBUF, {
@@ -78,5 +80,16 @@ describe('schema formats through an external registry', { skip: needsOwnGateway 
     });
     assert.equal(unknown.status, 422, unknown.text);
     assert.equal(unknown.body.error_code, 42207);
+  });
+
+  it('jsonschema produced through the embedded gateway reads back through the external-registry one, numbers as written', async () => {
+    const topic = await createTopic(1);
+    const res = await post(`${embedded.url}/topics/${topic}`, JSONSCHEMA, {
+      value_schema: JSON.stringify({ type: 'object', properties: { bpm: { type: 'number' } }, required: ['bpm'] }),
+      records: [{ value: { bpm: 72.5 } }],
+    });
+    assert.equal(res.status, 200, res.text);
+    const [record] = await readThrough(external.url, topic, 'jsonschema', JSONSCHEMA, 1);
+    assert.deepEqual(record!.value, { bpm: 72.5 });
   });
 });
