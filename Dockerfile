@@ -29,7 +29,8 @@ COPY openapi.yaml ./
 COPY config ./config
 # The official Node image's unprivileged user (uid 1000); nothing under /app is writable by it.
 USER node
-EXPOSE 8082
+# 8082: the REST API; 8081: the embedded schema registry (SCHEMA_REGISTRY_PORT)
+EXPOSE 8082 8081
 # Liveness only (the process answers); orchestrators should also probe GET /readyz.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8082)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
