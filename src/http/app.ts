@@ -245,10 +245,7 @@ export function createApp(deps: AppDeps): GatewayApp {
     onInvalid: (errorCode) => ops.metrics.validationFailed(errorCode),
     // The registry's store: its configured topic, and Confluent's conventional one (an external registry's).
     ownTopics: [
-      ...new Set([
-        '_schemas',
-        ...(config.schemaRegistry.mode === 'embedded' ? [config.schemaRegistry.topic] : []),
-      ]),
+      ...new Set(['_schemas', ...(config.schemaRegistry.mode === 'embedded' ? [config.schemaRegistry.topic] : [])]),
     ],
   });
   const routes = contractRouter(deps.routes, { ...metadata, ...produce, ...consumers, ...v3 }, { before: forwarding });
