@@ -184,24 +184,21 @@ export class RecordStreams {
           if (waited > 0 && Date.now() - started < 5 && !abort.signal.aborted) await delay(50);
           continue;
         }
+        // Whatever throws while the batch is rendered or written, it is settled: only the events
+        // the socket took count as received, the rest is read again (an unsettled batch would
+        // hold the instance's partitions forever).
+        let taken = 0;
         let batch: RenderedBatch;
+        let written: boolean;
         try {
           batch = await s.render(records);
-        } catch (err) {
-          result.delivered(0);
-          throw err;
+          if (batch.texts.length === 0) throw batch.failure ?? Errors.internal();
+          if (!res.headersSent) this.begin(res);
+          heartbeat ??= this.heartbeat(s, abort);
+          written = await this.writeEvents(res, records, batch.texts, positions, lineage, (n) => (taken = n));
+        } finally {
+          result.delivered(taken);
         }
-        const n = batch.texts.length;
-        if (n === 0) {
-          result.delivered(0);
-          throw batch.failure ?? Errors.internal();
-        }
-        if (!res.headersSent) this.begin(res);
-        heartbeat ??= this.heartbeat(s, abort);
-        const chunk = this.events(records, batch.texts, positions, lineage);
-        const written = await write(res, chunk);
-        // Only what reached the socket counts as received; the rest is read again.
-        result.delivered(written ? n : 0);
         if (!written) return;
         if (batch.failure !== undefined) throw batch.failure;
       }
@@ -254,7 +251,19 @@ export class RecordStreams {
     return timer;
   }
 
-  private events(records: ConsumedRecord[], texts: string[], positions: PositionTracker, lineage: Lineage): string {
+  /**
+   * Writes one event per record, in chunks of at most EVENT_CHUNK_CHARS (a batch's text is never
+   * one giant string); `taken` reports how many events the socket has taken so far. False when
+   * the connection went first.
+   */
+  private async writeEvents(
+    res: Response,
+    records: ConsumedRecord[],
+    texts: string[],
+    positions: PositionTracker,
+    lineage: Lineage,
+    taken: (n: number) => void,
+  ): Promise<boolean> {
     let out = '';
     for (let i = 0; i < texts.length; i++) {
       const r = records[i]!;
@@ -265,8 +274,14 @@ export class RecordStreams {
       }
       const id = positions.advance(r.topic, r.partition, r.offset + 1);
       out += `id: ${id}\ndata: ${oneLine(texts[i]!)}\n\n`;
+      const built = i + 1;
+      if (out.length >= EVENT_CHUNK_CHARS || built === texts.length) {
+        if (!(await write(res, out))) return false;
+        taken(built);
+        out = '';
+      }
     }
-    return out;
+    return true;
   }
 
   private fail(res: Response, err: unknown): void {
@@ -301,16 +316,24 @@ function write(res: Response, chunk: string): Promise<boolean> {
   return new Promise((resolve) => {
     const gone = () => resolve(false);
     res.once('close', gone);
-    res.write(chunk, (err) => {
+    try {
+      res.write(chunk, (err) => {
+        res.off('close', gone);
+        resolve(err === undefined || err === null);
+      });
+    } catch (err) {
       res.off('close', gone);
-      resolve(err === undefined || err === null);
-    });
+      throw err;
+    }
   });
 }
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
+
+/** Largest text handed to the socket at once (events are joined up to about this size). */
+const EVENT_CHUNK_CHARS = 64 * 1024;
 
 /** Raw bytes of one batch of events: small enough that a stalled reader holds little, large enough to stream fast. */
 export const STREAM_BATCH_BYTES = 1024 * 1024;

@@ -77,7 +77,11 @@ function instanceWithOneBatch(settled: number[]): ConsumerInstance {
   } as unknown as ConsumerInstance;
 }
 
-function serve(res: SlowSocketResponse, instance: ConsumerInstance): Promise<void> {
+function serve(
+  res: SlowSocketResponse,
+  instance: ConsumerInstance,
+  render = async (records: ConsumedRecord[]) => ({ texts: records.map((r) => JSON.stringify({ offset: r.offset })) }),
+): Promise<void> {
   const streams = new RecordStreams({ heartbeatMs: 60_000, maxPerIdentity: 5, batchBytes: 1_000_000 });
   return streams.serve({
     req: { headers: {} } as Request,
@@ -85,7 +89,7 @@ function serve(res: SlowSocketResponse, instance: ConsumerInstance): Promise<voi
     instance,
     caller: 'c',
     keepAlive: () => undefined,
-    render: async (records) => ({ texts: records.map((r) => JSON.stringify({ offset: r.offset })) }),
+    render,
   });
 }
 
@@ -116,5 +120,34 @@ describe('streaming delivery', () => {
     res.destroy();
     await done;
     assert.deepEqual(settled, [0], 'the records will be read again');
+  });
+
+  // The attack on issue 13: a batch whose text could not be built (V8's string limit) was never
+  // settled, and the instance stayed jammed (v2 fetch answered [], a new stream only keep-alives).
+  it('counts nothing and ends with one failure when writing a batch throws', async () => {
+    const settled: number[] = [];
+    const res = new SlowSocketResponse();
+    let writes = 0;
+    const write = res.write.bind(res);
+    res.write = (chunk: string, cb?: (err?: Error | null) => void) => {
+      if (++writes === 2) throw new RangeError('Invalid string length');
+      return write(chunk, cb);
+    };
+    await serve(res, instanceWithOneBatch(settled));
+    assert.deepEqual(settled, [0], 'the batch is rewound, to be read again');
+    assert.equal(res.text.match(/event: failure/g)?.length, 1);
+  });
+
+  it('counts nothing when building an event throws', async () => {
+    const settled: number[] = [];
+    const res = new SlowSocketResponse();
+    const unbuildable = {
+      indexOf: () => {
+        throw new RangeError('Invalid string length');
+      },
+    } as unknown as string;
+    await serve(res, instanceWithOneBatch(settled), async (records) => ({ texts: records.map(() => unbuildable) }));
+    assert.deepEqual(settled, [0], 'the batch is rewound, to be read again');
+    assert.equal(res.text.match(/event: failure/g)?.length, 1);
   });
 });
