@@ -108,10 +108,11 @@ export class RecordStreams {
     this.perCaller.set(s.caller, count + 1);
     this.total++;
     try {
+      let resumed: Positions | undefined;
       if (resumeFrom === undefined) lineage.origins = new Map();
-      else await this.resume(s.instance, lineage, resumeFrom);
+      else resumed = await this.resume(s.instance, lineage, resumeFrom);
       if (lineage.generation !== generation) throw replaced();
-      await this.run(s, lineage, new PositionTracker(resumeFrom), generation);
+      await this.run(s, lineage, new PositionTracker(resumed), generation);
     } finally {
       this.total--;
       const left = (this.perCaller.get(s.caller) ?? 1) - 1;
@@ -124,12 +125,17 @@ export class RecordStreams {
    * Seeks the instance to where the client is: the event id's positions, and for partitions the
    * client had no event of yet, where this stream lineage first read them (their events after the
    * id's event were lost with the connection).
+   *
+   * Returns the id's positions of the partitions this instance is assigned: only those are carried
+   * on in the stream's ids. Entries for anything else (made up, or partitions another member owns
+   * now) are dropped, never echoed back, so a forged Last-Event-ID cannot inflate every event.
    */
-  private async resume(instance: ConsumerInstance, lineage: Lineage, positions: Positions): Promise<void> {
+  private async resume(instance: ConsumerInstance, lineage: Lineage, positions: Positions): Promise<Positions> {
     const wanted = new Map<string, PartitionOffset>();
     for (const o of lineage.origins.values()) wanted.set(key(o.topic, o.partition), o);
     for (const o of positionList(positions)) wanted.set(key(o.topic, o.partition), o);
-    if (wanted.size === 0) return;
+    const kept: Positions = new Map();
+    if (wanted.size === 0) return kept;
     // A subscribed instance that is (re)joining its group has no partitions for a moment.
     const deadline = Date.now() + (this.settings.assignmentWaitMs ?? 10_000);
     let assigned = instance.assignment();
@@ -141,6 +147,13 @@ export class RecordStreams {
     const mine = new Set(assigned.map((p) => key(p.topic, p.partition)));
     const seeks = [...wanted.entries()].filter(([k]) => mine.has(k)).map(([, o]) => o);
     if (seeks.length > 0) await instance.seek(seeks);
+    for (const o of positionList(positions)) {
+      if (!mine.has(key(o.topic, o.partition))) continue;
+      let partitions = kept.get(o.topic);
+      if (partitions === undefined) kept.set(o.topic, (partitions = new Map()));
+      partitions.set(o.partition, o.offset);
+    }
+    return kept;
   }
 
   private async run(s: StreamRequest, lineage: Lineage, positions: PositionTracker, generation: number): Promise<void> {

