@@ -7,15 +7,28 @@ import type { RunningGateway } from '../src/gateway.js';
 import { ConsumerClient } from './support/consumer-client.js';
 import { JSON_V2, post, startTestGateway } from './support/gateway.js';
 import { closeAdmin, createTopic, uniqueName } from './support/kafka.js';
+import { AUDIENCE, HS_SECRET, ISSUER, hsToken } from './support/security.js';
 import { openStream, recordsOf } from './support/sse.js';
+import { waitUntil } from './support/wait.js';
 
 let gw: RunningGateway;
+let jwtGw: RunningGateway;
 
 before(async () => {
   gw = await startTestGateway({ STREAM_HEARTBEAT_MS: '200' });
+  jwtGw = await startTestGateway({
+    STREAM_HEARTBEAT_MS: '200',
+    AUTH_METHODS: 'jwt',
+    JWT_ALGORITHMS: 'HS256',
+    JWT_SECRET: HS_SECRET,
+    JWT_ISSUER: ISSUER,
+    JWT_AUDIENCE: AUDIENCE,
+    JWT_CLOCK_TOLERANCE_S: '0',
+  });
 });
 after(async () => {
   await gw?.close();
+  await jwtGw?.close();
   await closeAdmin();
 });
 
@@ -53,5 +66,24 @@ describe('streaming consume (SSE) under attack', () => {
     const again = await openStream(`${c.baseUri}/records`, { 'last-event-id': events.at(-1)!.id! });
     assert.equal(again.status, 200, 'the last id is accepted back');
     again.destroy();
+  });
+
+  it('ends the stream with one 40101 failure event when the JWT expires', async () => {
+    const auth = { authorization: `Bearer ${hsToken({ sub: 'device-1' }, { expiresIn: 3 })}` };
+    const topic = await topicWith(jwtGw.url, 3, auth);
+    const c = await ConsumerClient.create(
+      jwtGw.url,
+      uniqueName('sse'),
+      { format: 'json', 'auto.offset.reset': 'earliest' },
+      auth,
+    );
+    await c.subscribe([topic]);
+    const stream = await openStream(`${c.baseUri}/records`, auth);
+    assert.equal(stream.status, 200);
+    await stream.waitFor(3);
+    await waitUntil('the stream ends', () => stream.ended, { timeoutMs: 10_000 });
+    const failures = stream.events.filter((e) => e.event === 'failure');
+    assert.equal(failures.length, 1);
+    assert.equal(JSON.parse(failures[0]!.data).error_code, 40101);
   });
 });

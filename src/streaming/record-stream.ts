@@ -21,6 +21,9 @@ import type { Request, Response } from 'express';
 import { Errors, GatewayError } from '../core/errors.js';
 import type { ConsumedRecord, ConsumerInstance, FetchResult, PartitionOffset } from '../core/ports.js';
 import { parseAccept } from '../http/negotiation.js';
+import { AuthFailure } from '../policy/auth/jwt.js';
+import { unauthorized } from '../policy/auth/middleware.js';
+import { identityOf } from '../policy/identity.js';
 import { PositionTracker, decodePositions, positionList, type Positions } from './event-id.js';
 
 export const EVENT_STREAM = 'text/event-stream';
@@ -172,6 +175,20 @@ export class RecordStreams {
     const closed = () => abort.abort();
     res.once('close', closed);
     let heartbeat: NodeJS.Timeout | undefined;
+    // When the caller's credential stops being valid (a JWT's exp), the stream ends with one 40101,
+    // as a v3 produce stream does: nothing is delivered after it.
+    const expiresAt = identityOf(res).expiresAt;
+    const expiry =
+      expiresAt === undefined
+        ? undefined
+        : setTimeout(
+            () => {
+              this.fail(res, expired());
+              abort.abort();
+              res.end();
+            },
+            Math.min(Math.max(0, expiresAt - Date.now()), 2_147_483_647),
+          );
     // The first fetch takes what is ready (after the group join) so the stream opens at once;
     // an error there is still an HTTP answer.
     let wait = 0;
@@ -179,6 +196,7 @@ export class RecordStreams {
     try {
       for (;;) {
         if (abort.signal.aborted || lineage.generation !== generation) return;
+        if (expiresAt !== undefined && Date.now() >= expiresAt) throw expired();
         const started = Date.now();
         const waited = wait;
         wait = this.settings.heartbeatMs;
@@ -220,6 +238,7 @@ export class RecordStreams {
       if (!abort.signal.aborted) this.fail(res, err);
     } finally {
       clearInterval(heartbeat);
+      clearTimeout(expiry);
       res.off('close', closed);
       if (lineage.open === open) lineage.open = undefined;
       if (res.headersSent && !res.writableEnded) res.end();
@@ -304,6 +323,11 @@ export class RecordStreams {
     const body = e === undefined ? { error_code: 500, message: 'Internal Server Error' } : errorBody(e);
     res.write(`event: failure\ndata: ${JSON.stringify(body)}\n\n`);
   }
+}
+
+/** The caller's token expired while the stream was open (401 40101, as a v3 produce stream reports it). */
+function expired(): GatewayError {
+  return unauthorized(new AuthFailure('The access token expired.', 'invalid_token'));
 }
 
 /** A stream request overtaken by a newer one on the same instance before it started (409 40903). */

@@ -10,6 +10,7 @@ import { RecordStreams } from '../../src/streaming/record-stream.js';
 /** A response whose socket takes writes only when the test says so. */
 class SlowSocketResponse extends EventEmitter {
   headersSent = false;
+  locals: Record<string, unknown> = {};
   writableEnded = false;
   destroyed = false;
   writableNeedDrain = false;
