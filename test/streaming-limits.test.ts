@@ -68,6 +68,36 @@ describe('streaming consume (SSE) under attack', () => {
     again.destroy();
   });
 
+  it('keeps ids short for long topic names: every id is accepted back and resumes exactly', async () => {
+    // The attack used 70 topics named with 240 characters; ten show the same growth.
+    const prefix = uniqueName('long') + '-' + 'x'.repeat(220);
+    const topics: string[] = [];
+    for (let i = 0; i < 10; i++) topics.push(await createTopic(1, `${prefix}-${i}`));
+    for (const topic of topics) {
+      const res = await post(`${gw.url}/topics/${topic}`, JSON_V2, { records: [{ value: 1 }, { value: 2 }] });
+      assert.equal(res.status, 200, res.text);
+    }
+    const c = await ConsumerClient.create(gw.url, uniqueName('sse'), {
+      format: 'json',
+      'auto.offset.reset': 'earliest',
+    });
+    await c.subscribe(topics);
+    const first = await openStream(`${c.baseUri}/records`);
+    const got = await first.waitFor(11);
+    first.destroy();
+    const received = got.slice(0, 11);
+    const rest = await openStream(`${c.baseUri}/records`, { 'last-event-id': received.at(-1)!.id! });
+    assert.equal(rest.status, 200, 'the id is accepted back');
+    received.push(...(await rest.waitFor(9)));
+    await new Promise((r) => setTimeout(r, 300));
+    rest.destroy();
+    const seen = recordsOf(received.concat(rest.events.slice(9))).map((r) => `${r.topic}:${r.offset}`);
+    assert.equal(new Set(seen).size, seen.length, 'nothing repeated');
+    assert.equal(seen.length, 20, 'nothing lost');
+    const longest = Math.max(...received.map((e) => e.id!.length));
+    assert.ok(longest < 400, `ids stay short: the longest was ${longest} characters`);
+  });
+
   it('ends the stream with one 40101 failure event when the JWT expires', async () => {
     const auth = { authorization: `Bearer ${hsToken({ sub: 'device-1' }, { expiresIn: 3 })}` };
     const topic = await topicWith(jwtGw.url, 3, auth);

@@ -6,13 +6,41 @@
  *   orders@0=42,3=7|payments@1=100
  *
  * Topic names cannot contain `@`, `=`, `,` or `|` (Kafka allows letters, digits, `.`, `_`, `-`),
- * so the text needs no escaping. The header is untrusted input: it is parsed strictly and
- * bounded, and anything else is a 400.
+ * so the text needs no escaping. A topic name longer than LONG_TOPIC characters is written as
+ * `~` and 11 characters of its SHA-256 (base64url): every event repeats the id, and 70 topics of
+ * 240 characters made ids of 17 KB (past node's header limit, so they could not come back). On
+ * resume such a token names the assigned topic with that hash; a token that names none is
+ * dropped like any partition the instance is not assigned. The header is untrusted input: it is
+ * parsed strictly and bounded, and anything else is a 400.
  */
+import { createHash } from 'node:crypto';
 import { Errors } from '../core/errors.js';
 import type { PartitionOffset } from '../core/ports.js';
 
-const TOPIC = /^[a-zA-Z0-9._-]{1,249}$/;
+const TOPIC = /^(?:[a-zA-Z0-9._-]{1,249}|~[A-Za-z0-9_-]{11})$/;
+/** Topic names up to this length are written as they are. */
+const LONG_TOPIC = 24;
+
+/** How a topic is named in an event id: itself, or `~hash` when it is long. */
+export function topicToken(topic: string): string {
+  if (topic.length <= LONG_TOPIC) return topic;
+  return '~' + createHash('sha256').update(topic).digest('base64url').slice(0, 11);
+}
+
+/**
+ * The decoded positions with each topic token replaced by the topic it names among `topics`
+ * (the instance's assignment); positions of tokens that name none of them are dropped.
+ */
+export function resolveTopics(positions: Positions, topics: Iterable<string>): Positions {
+  const byToken = new Map<string, string>();
+  for (const topic of topics) byToken.set(topicToken(topic), topic);
+  const out: Positions = new Map();
+  for (const [token, partitions] of positions) {
+    const topic = byToken.get(token);
+    if (topic !== undefined) out.set(topic, partitions);
+  }
+  return out;
+}
 const NUMBER = /^(?:0|[1-9]\d{0,15})$/;
 /** Longest id accepted back (about a thousand partitions). */
 export const MAX_EVENT_ID_LENGTH = 16 * 1024;
@@ -81,7 +109,7 @@ export class PositionTracker {
   }
 
   private segment(topic: string): string {
-    let text = `${topic}@`;
+    let text = `${topicToken(topic)}@`;
     let first = true;
     for (const [p, o] of this.positions.get(topic)!) {
       text += first ? `${p}=${o}` : `,${p}=${o}`;

@@ -24,7 +24,7 @@ import { parseAccept } from '../http/negotiation.js';
 import { AuthFailure } from '../policy/auth/jwt.js';
 import { unauthorized } from '../policy/auth/middleware.js';
 import { identityOf } from '../policy/identity.js';
-import { PositionTracker, decodePositions, positionList, type Positions } from './event-id.js';
+import { PositionTracker, decodePositions, positionList, resolveTopics, type Positions } from './event-id.js';
 
 export const EVENT_STREAM = 'text/event-stream';
 
@@ -133,12 +133,9 @@ export class RecordStreams {
    * on in the stream's ids. Entries for anything else (made up, or partitions another member owns
    * now) are dropped, never echoed back, so a forged Last-Event-ID cannot inflate every event.
    */
-  private async resume(instance: ConsumerInstance, lineage: Lineage, positions: Positions): Promise<Positions> {
-    const wanted = new Map<string, PartitionOffset>();
-    for (const o of lineage.origins.values()) wanted.set(key(o.topic, o.partition), o);
-    for (const o of positionList(positions)) wanted.set(key(o.topic, o.partition), o);
+  private async resume(instance: ConsumerInstance, lineage: Lineage, fromId: Positions): Promise<Positions> {
     const kept: Positions = new Map();
-    if (wanted.size === 0) return kept;
+    if (lineage.origins.size === 0 && fromId.size === 0) return kept;
     // A subscribed instance that is (re)joining its group has no partitions for a moment.
     const deadline = Date.now() + (this.settings.assignmentWaitMs ?? 10_000);
     let assigned = instance.assignment();
@@ -146,6 +143,10 @@ export class RecordStreams {
       await delay(50);
       assigned = instance.assignment();
     }
+    const positions = resolveTopics(fromId, new Set(assigned.map((p) => p.topic)));
+    const wanted = new Map<string, PartitionOffset>();
+    for (const o of lineage.origins.values()) wanted.set(key(o.topic, o.partition), o);
+    for (const o of positionList(positions)) wanted.set(key(o.topic, o.partition), o);
     // Partitions another member owns now are that member's: its reader resumes from the group's commits.
     const mine = new Set(assigned.map((p) => key(p.topic, p.partition)));
     const seeks = [...wanted.entries()].filter(([k]) => mine.has(k)).map(([, o]) => o);

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { GatewayError } from '../../src/core/errors.js';
-import { PositionTracker, decodePositions, positionList } from '../../src/streaming/event-id.js';
+import { PositionTracker, decodePositions, positionList, resolveTopics } from '../../src/streaming/event-id.js';
 
 describe('stream event ids', () => {
   it('round-trips the positions of several topics and partitions', () => {
@@ -20,6 +20,16 @@ describe('stream event ids', () => {
     // A resumed stream carries the positions it resumed from into its next ids.
     const resumed = new PositionTracker(decodePositions(id));
     assert.equal(resumed.advance('payments.eu-1', 2, 9), 'orders@0=43,3=7|payments.eu-1@2=9');
+  });
+
+  it('names a long topic by a short hash, resolved back only against the assigned topics', () => {
+    const long = `orders-${'x'.repeat(240)}`;
+    const id = new PositionTracker().advance(long, 3, 7);
+    assert.match(id, /^~[A-Za-z0-9_-]{11}@3=7$/);
+    assert.deepEqual(positionList(resolveTopics(decodePositions(id), ['orders', long])), [
+      { topic: long, partition: 3, offset: 7 },
+    ]);
+    assert.deepEqual(positionList(resolveTopics(decodePositions(id), ['orders'])), [], 'not assigned: dropped');
   });
 
   for (const bad of [
