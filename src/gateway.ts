@@ -3,7 +3,6 @@
  * tests, which start real gateways in-process against the real broker.
  */
 import http from 'node:http';
-import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
@@ -11,6 +10,7 @@ import type { ProduceService } from './core/ports.js';
 import { RouteTable } from './core/route-table.js';
 import { createApp } from './http/app.js';
 import { limitConnections } from './http/connections.js';
+import { createApiServer } from './http/server.js';
 import { managementApp } from './http/routes/health.js';
 import { createKafka, tolerateOfflinePartitions } from './kafka/client.js';
 import { KafkaAdmin } from './kafka/admin/admin.js';
@@ -141,23 +141,7 @@ export async function startGateway(
     security,
   });
   const { tls } = config.security;
-  const server =
-    tls === undefined
-      ? http.createServer({ keepAliveTimeout: 65_000, ...serverOptions }, listener)
-      : // https.Server has every http.Server method used here; the types just do not say so.
-        (https.createServer(
-          {
-            keepAliveTimeout: 65_000,
-            ...serverOptions,
-            cert: tls.cert,
-            key: tls.key,
-            ca: tls.ca,
-            minVersion: 'TLSv1.2',
-            requestCert: tls.clientAuth !== 'none',
-            rejectUnauthorized: tls.clientAuth === 'require',
-          },
-          listener,
-        ) as unknown as http.Server);
+  const server = createApiServer(tls, listener, serverOptions);
   // An Expect other than 100-continue: node would answer a bare 417 outside the contract; the
   // request is served as if it had none (RFC 9110 allows either).
   server.on('checkExpectation', listener);
@@ -172,7 +156,7 @@ export async function startGateway(
   // and not shared through the cluster (exclusive), so it reaches exactly this process.
   let internal: http.Server | undefined;
   if (config.http.internalPort !== undefined) {
-    internal = http.createServer({ keepAliveTimeout: 65_000, ...serverOptions }, listener);
+    internal = createApiServer(undefined, listener, serverOptions);
     internal.on('checkExpectation', listener);
     await new Promise<void>((resolve, reject) => {
       internal!.once('error', reject);

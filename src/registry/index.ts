@@ -5,7 +5,6 @@
  */
 import cluster from 'node:cluster';
 import http from 'node:http';
-import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
@@ -13,6 +12,7 @@ import type { Config } from '../config/config.js';
 import { GatewayError, RegistryErrors } from '../core/errors.js';
 import type { RegisteredSchema, SchemaRegistry, SchemaText } from '../core/ports.js';
 import { limitConnections } from '../http/connections.js';
+import { createApiServer } from '../http/server.js';
 import { createKafka } from '../kafka/client.js';
 import type { PeerProof } from '../policy/auth/peer-proof.js';
 import type { Authorizer } from '../policy/authz/authorizer.js';
@@ -85,21 +85,7 @@ export async function startSchemaRegistry(
     logger,
   });
   const { tls } = config.security;
-  const createServer = () =>
-    tls === undefined
-      ? http.createServer({ keepAliveTimeout: 65_000 }, app)
-      : (https.createServer(
-          {
-            keepAliveTimeout: 65_000,
-            cert: tls.cert,
-            key: tls.key,
-            ca: tls.ca,
-            minVersion: 'TLSv1.2',
-            requestCert: tls.clientAuth !== 'none',
-            rejectUnauthorized: tls.clientAuth === 'require',
-          },
-          app,
-        ) as unknown as http.Server);
+  const createServer = () => createApiServer(tls, app);
   const listen = (server: http.Server, port: number, exclusive: boolean) =>
     new Promise<number>((resolve, reject) => {
       // The main listener's caps (per client, in total) and socket timeouts hold here too.
