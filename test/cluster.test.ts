@@ -1,51 +1,36 @@
 // WORKERS=2: the real process forks two workers sharing one port. Produce works through either,
 // and a consumer instance, living in one worker, answers every request whichever worker gets it.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { JSON_V2, V2, post, request } from './support/gateway.js';
-import { brokers, closeAdmin, createTopic, readRecords } from './support/kafka.js';
-import { freePort } from './support/net.js';
+import { startGatewayProcess, type GatewayProcess } from './support/gateway-process.js';
+import { closeAdmin, createTopic, readRecords } from './support/kafka.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-let child: ChildProcess;
+let gw: GatewayProcess;
 let url: string;
-let output = '';
+const output = () => gw.output();
 
 before(async () => {
-  const port = await freePort();
-  url = `http://127.0.0.1:${port}`;
-  child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/main.ts')], {
-    env: { ...process.env, KAFKA_BROKERS: brokers.join(','), PORT: String(port), WORKERS: '2', LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout!.on('data', (b: Buffer) => (output += b.toString()));
-  child.stderr!.on('data', (b: Buffer) => (output += b.toString()));
-  const deadline = Date.now() + 60_000;
-  // Workers log through their own pipes, so their lines may trail the primary's.
-  const started = () =>
-    output.includes('gateway workers listening') && (output.match(/"msg":"gateway listening"/g) ?? []).length >= 2;
-  while (!started()) {
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`gateway did not start:\n${output}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  gw = await startGatewayProcess(
+    { WORKERS: '2' },
+    {
+      // Workers log through their own pipes, so their lines may trail the primary's.
+      ready: (out) =>
+        out.includes('gateway workers listening') && (out.match(/"msg":"gateway listening"/g) ?? []).length >= 2,
+    },
+  );
+  url = gw.url;
 });
 
 after(async () => {
-  if (child.exitCode === null) {
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    await exited;
-  }
+  await gw.stop();
   await closeAdmin();
 });
 
 describe('cluster mode (WORKERS=2)', () => {
   it('starts two workers, each with its own node id', () => {
-    assert.match(output, /"nodeIds":\["n1w1","n1w2"\]/);
-    assert.equal((output.match(/"msg":"gateway listening"/g) ?? []).length, 2);
+    assert.match(output(), /"nodeIds":\["n1w1","n1w2"\]/);
+    assert.equal((output().match(/"msg":"gateway listening"/g) ?? []).length, 2);
   });
 
   it('produces through both workers, every acknowledged record in Kafka', async () => {
@@ -86,9 +71,7 @@ describe('cluster mode (WORKERS=2)', () => {
   });
 
   it('SIGTERM stops both workers and the primary cleanly', async () => {
-    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    child.kill('SIGTERM');
-    assert.equal(await exited, 0);
-    assert.equal((output.match(/"msg":"stopped"/g) ?? []).length, 3);
+    assert.equal(await gw.stop(), 0);
+    assert.equal((output().match(/"msg":"stopped"/g) ?? []).length, 3);
   });
 });

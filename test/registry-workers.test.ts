@@ -4,51 +4,24 @@
  * where it could land on the forwarding worker again).
  */
 import { strict as assert } from 'node:assert';
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { after, before, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { brokers, closeAdmin, uniqueName } from './support/kafka.js';
-import { freePort } from './support/net.js';
+import { startGatewayProcess, type GatewayProcess } from './support/gateway-process.js';
+import { closeAdmin } from './support/kafka.js';
 import { avroRecord, sr } from './support/registry.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-let child: ChildProcess;
+let gw: GatewayProcess;
 let registryUrl: string;
-let output = '';
 
 before(async () => {
-  const [port, registryPort] = [await freePort(), await freePort()];
-  registryUrl = `http://127.0.0.1:${registryPort}`;
-  child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/main.ts')], {
-    env: {
-      ...process.env,
-      KAFKA_BROKERS: brokers.join(','),
-      PORT: String(port),
-      WORKERS: '2',
-      LOG_LEVEL: 'info',
-      SCHEMA_REGISTRY_ENABLED: 'true',
-      SCHEMA_REGISTRY_PORT: String(registryPort),
-      SCHEMA_REGISTRY_TOPIC: uniqueName('_schemas-workers'),
-      SCHEMA_REGISTRY_GROUP: uniqueName('sr-workers'),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout!.on('data', (b: Buffer) => (output += b.toString()));
-  child.stderr!.on('data', (b: Buffer) => (output += b.toString()));
-  const deadline = Date.now() + 60_000;
-  while ((output.match(/"msg":"schema registry listening"/g) ?? []).length < 2) {
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`registry did not start:\n${output}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  gw = await startGatewayProcess(
+    { WORKERS: '2' },
+    { withRegistry: true, ready: (out) => (out.match(/"msg":"schema registry listening"/g) ?? []).length >= 2 },
+  );
+  registryUrl = gw.registryUrl!;
 });
 
 after(async () => {
-  if (child.exitCode === null) {
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    await exited;
-  }
+  await gw.stop();
   await closeAdmin();
 });
 

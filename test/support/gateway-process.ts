@@ -17,13 +17,19 @@ export interface GatewayProcess {
   registryUrl?: string;
   /** Everything the process printed so far. */
   output(): string;
-  stop(): Promise<void>;
+  /** SIGTERM, then its exit code once it has exited (null if it was already gone or killed by a signal). */
+  stop(): Promise<number | null>;
 }
 
 /** `withRegistry`: the process runs its embedded registry (on a free port, its own topic and group). */
 export async function startGatewayProcess(
   env: Record<string, string> = {},
-  options: { withRegistry?: boolean; timeoutMs?: number } = {},
+  options: {
+    withRegistry?: boolean;
+    timeoutMs?: number;
+    /** When the process counts as started (default: it logged that the gateway, and its registry, listen). */
+    ready?: (output: string) => boolean;
+  } = {},
 ): Promise<GatewayProcess> {
   const port = await freePort();
   const registryPort = options.withRegistry ? await freePort() : undefined;
@@ -53,8 +59,9 @@ export async function startGatewayProcess(
   child.stdout.on('data', (b: Buffer) => (output += b.toString()));
   child.stderr.on('data', (b: Buffer) => (output += b.toString()));
   const ready = () =>
-    output.includes('"msg":"gateway listening"') &&
-    (registryPort === undefined || output.includes('"msg":"schema registry listening"'));
+    options.ready?.(output) ??
+    (output.includes('"msg":"gateway listening"') &&
+      (registryPort === undefined || output.includes('"msg":"schema registry listening"')));
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   while (!ready()) {
     if (child.exitCode !== null || Date.now() > deadline) {
@@ -68,10 +75,10 @@ export async function startGatewayProcess(
     registryUrl: registryPort === undefined ? undefined : `http://127.0.0.1:${registryPort}`,
     output: () => output,
     stop: async () => {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
+      if (child.exitCode !== null) return null;
+      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
       child.kill('SIGTERM');
-      await exited;
+      return exited;
     },
   };
 }
