@@ -9,6 +9,7 @@ import { needsOwnGateway, post } from './support/gateway.js';
 import { closeAdmin, createTopic, recordCount, uniqueName } from './support/kafka.js';
 import { avroRecord, sr, startRegistryGateway, type RegistryGateway } from './support/registry.js';
 import { newKey, sha256, tempDir, writeFile } from './support/security.js';
+import { clusterIdOf } from './support/v3.js';
 
 const AVRO = 'application/vnd.kafka.avro.v2+json';
 const tmp = tempDir();
@@ -115,10 +116,8 @@ describe('schema ids and the policy', { skip: needsOwnGateway }, () => {
   });
 
   it("v3 produce: another tenant's schema id answers in the record's report exactly as a missing id", async () => {
-    const cluster = (await (await fetch(`${reg.gw.url}/v3/clusters`, { headers: as('alice') })).json()) as {
-      data: Array<{ cluster_id: string }>;
-    };
-    const url = `${reg.gw.url}/v3/clusters/${cluster.data[0]!.cluster_id}/topics/${aliceTopic}/records`;
+    const cluster = await clusterIdOf(reg.gw.url, as('alice'));
+    const url = `${reg.gw.url}/v3/clusters/${cluster}/topics/${aliceTopic}/records`;
     const send = async (id: number) => {
       const res = await fetch(url, {
         method: 'POST',

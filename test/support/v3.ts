@@ -37,8 +37,8 @@ export async function produceText(
 }
 
 /** The cluster id the gateway reports (`GET /v3/clusters`). */
-export async function clusterIdOf(base: string): Promise<string> {
-  const res = await v3(base, '/v3/clusters');
+export async function clusterIdOf(base: string, headers: Record<string, string> = {}): Promise<string> {
+  const res = await v3(base, '/v3/clusters', { headers });
   if (res.status !== 200) throw new Error(`GET /v3/clusters answered ${res.status}: ${res.text}`);
   return res.body.data[0].cluster_id as string;
 }
