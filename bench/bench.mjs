@@ -26,14 +26,10 @@ import { Kafka, logLevel } from 'kafkajs';
 import { jarDir, KAFKA_VERSION, startLocalKafka } from '../scripts/local-kafka.mjs';
 import { nativeConsume, nativeProduce, percentile } from './native.mjs';
 import { processTree } from './proc.mjs';
+import { benchArgs } from './args.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const args = Object.fromEntries(
-  process.argv.slice(2).map((a) => {
-    const [k, v] = a.replace(/^--/, '').split('=');
-    return [k, v ?? 'true'];
-  }),
-);
+const args = benchArgs();
 const seconds = Number(args.seconds ?? 10);
 const workers = Number(args.workers ?? process.env.WORKERS ?? 1);
 const only = args.only ? new Set(args.only.split(',')) : undefined;

@@ -12,14 +12,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { Kafka, logLevel } from 'kafkajs';
+import { benchArgs } from './args.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const args = Object.fromEntries(
-  process.argv.slice(2).map((a) => {
-    const [k, v] = a.replace(/^--/, '').split('=');
-    return [k, v ?? 'true'];
-  }),
-);
+const args = benchArgs();
 const seconds = Number(args.seconds ?? 10);
 const connections = Number(args.connections ?? 20);
 const brokers = process.env.KAFKA_BROKERS;

@@ -15,14 +15,10 @@ import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { startLocalKafka } from '../scripts/local-kafka.mjs';
 import { processTree } from './proc.mjs';
+import { benchArgs } from './args.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const args = Object.fromEntries(
-  process.argv.slice(2).map((a) => {
-    const [k, v] = a.replace(/^--/, '').split('=');
-    return [k, v ?? 'true'];
-  }),
-);
+const args = benchArgs();
 const caps = (args.caps ?? '64,256').split(',').map(Number);
 const clients = Number(args.clients ?? 1000);
 const bodies = Number(args.bodies ?? clients * 3);
