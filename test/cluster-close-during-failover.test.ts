@@ -4,7 +4,8 @@
 // again (found by the issue-16 attack: 5 of 6 runs hung). Deletes come 0–4 s after a kill -9.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { cluster, GatewayProcess, placement } from './support/cluster.js';
+import { cluster, placement } from './support/cluster.js';
+import { GatewayProcess } from './support/gateway-process.js';
 import { BINARY_V2, V2, post, request } from './support/gateway.js';
 import { closeAdmin, createTopic, uniqueName } from './support/kafka.js';
 

@@ -10,7 +10,6 @@ import {
   cluster,
   ConsumeLedger,
   coordinatorOf,
-  GatewayProcess,
   liveBrokerIds,
   placement,
   printFaultTable,
@@ -18,6 +17,7 @@ import {
   until,
   type FaultRow,
 } from './support/cluster.js';
+import { GatewayProcess } from './support/gateway-process.js';
 import { admin, closeAdmin, createTopic, kafka, uniqueName } from './support/kafka.js';
 
 /** The gateways here answer a produce within this (retries included), plus a little slack. */

@@ -3,15 +3,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { JSON_V2, V2, post, request } from './support/gateway.js';
-import { startGatewayProcess, type GatewayProcess } from './support/gateway-process.js';
+import { GatewayProcess } from './support/gateway-process.js';
 import { closeAdmin, createTopic, readRecords } from './support/kafka.js';
 
 let gw: GatewayProcess;
 let url: string;
-const output = () => gw.output();
+const output = () => gw.output;
 
 before(async () => {
-  gw = await startGatewayProcess(
+  gw = await GatewayProcess.start(
     { WORKERS: '2' },
     {
       // Workers log through their own pipes, so their lines may trail the primary's.

@@ -7,7 +7,7 @@ import type { RunningGateway } from '../src/gateway.js';
 import { ConsumerClient } from './support/consumer-client.js';
 import { needsOwnGateway, post, startTestGateway } from './support/gateway.js';
 import { closeAdmin, createTopic, uniqueName } from './support/kafka.js';
-import { startGatewayProcess, type GatewayProcess } from './support/gateway-process.js';
+import { GatewayProcess } from './support/gateway-process.js';
 import { avroRecord } from './support/registry.js';
 
 const AVRO = 'application/vnd.kafka.avro.v2+json';
@@ -19,7 +19,7 @@ describe('schema formats through an external registry', { skip: needsOwnGateway 
   let external: RunningGateway;
 
   before(async () => {
-    embedded = await startGatewayProcess({}, { withRegistry: true });
+    embedded = await GatewayProcess.start({ SHUTDOWN_DELAY_MS: '0' }, { withRegistry: true });
     external = await startTestGateway({ SCHEMA_REGISTRY_URL: embedded.registryUrl! });
   });
   after(async () => {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { after, describe, it } from 'node:test';
-import { GatewayProcess } from './support/cluster.js';
+import { GatewayProcess } from './support/gateway-process.js';
 import { JSON_V2 } from './support/gateway.js';
 import { closeAdmin, createTopic } from './support/kafka.js';
 

@@ -6,7 +6,8 @@
  */
 import { strict as assert } from 'node:assert';
 import { after, describe, it } from 'node:test';
-import { GatewayProcess, until } from './support/cluster.js';
+import { until } from './support/cluster.js';
+import { GatewayProcess } from './support/gateway-process.js';
 import { closeAdmin, uniqueName } from './support/kafka.js';
 import { freePort } from './support/net.js';
 import { TEST_PEER_SECRET, avroRecord, sr, startRegistryGateway, type RegistryGateway } from './support/registry.js';

@@ -5,7 +5,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { after, before, it } from 'node:test';
-import { startGatewayProcess, type GatewayProcess } from './support/gateway-process.js';
+import { GatewayProcess } from './support/gateway-process.js';
 import { closeAdmin } from './support/kafka.js';
 import { avroRecord, sr } from './support/registry.js';
 
@@ -13,7 +13,7 @@ let gw: GatewayProcess;
 let registryUrl: string;
 
 before(async () => {
-  gw = await startGatewayProcess(
+  gw = await GatewayProcess.start(
     { WORKERS: '2' },
     { withRegistry: true, ready: (out) => (out.match(/"msg":"schema registry listening"/g) ?? []).length >= 2 },
   );

@@ -7,11 +7,7 @@
  * Also: a real gateway process against it (so a test can SIGKILL the gateway too), and the
  * per-record ledger fault tests count with (acked / lost / duplicated / slowest answer).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { admin, brokers, kafka, uniqueName } from './kafka.js';
-import { freePort } from './net.js';
+import { admin, kafka, uniqueName } from './kafka.js';
 
 export type NodeState = 'running' | 'stopped' | 'frozen';
 export interface NodeInfo {
@@ -112,64 +108,6 @@ export async function until(what: string, check: () => Promise<boolean>, timeout
     }
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-/** A real gateway process (src/main.ts via tsx) against this run's brokers. */
-export class GatewayProcess {
-  output = '';
-  private constructor(
-    readonly url: string,
-    private readonly child: ChildProcess,
-  ) {}
-
-  static async start(env: Record<string, string> = {}): Promise<GatewayProcess> {
-    const port = await freePort();
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/main.ts')], {
-      env: {
-        ...process.env,
-        KAFKA_BROKERS: brokers.join(','),
-        HOST: '127.0.0.1',
-        PORT: String(port),
-        LOG_LEVEL: 'info',
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const gw = new GatewayProcess(`http://127.0.0.1:${port}`, child);
-    const onData = (b: Buffer) => (gw.output = (gw.output + b.toString()).slice(-20_000));
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    const deadline = Date.now() + 60_000;
-    while (!/"msg":"gateway (workers )?listening"/.test(gw.output)) {
-      if (Date.now() > deadline || child.exitCode !== null) {
-        child.kill('SIGKILL');
-        throw new Error(`gateway did not start:\n${gw.output}`);
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    return gw;
-  }
-
-  get running(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  /** The process id (for /proc figures such as peak RSS). */
-  get pid(): number {
-    return this.child.pid!;
-  }
-
-  /** SIGTERM (graceful) or SIGKILL; resolves when the process is gone. */
-  async stop(signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
-    if (!this.running) return;
-    const exited = new Promise((r) => this.child.once('exit', r));
-    this.child.kill(signal);
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 30_000);
-    await exited;
-    clearTimeout(timer);
   }
 }
 
