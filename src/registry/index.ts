@@ -10,7 +10,7 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import { GatewayError, RegistryErrors } from '../core/errors.js';
-import type { RegisteredSchema, SchemaRegistry, SchemaText } from '../core/ports.js';
+import type { SchemaRegistry, SchemaText } from '../core/ports.js';
 import { limitConnections } from '../http/connections.js';
 import { createApiServer } from '../http/server.js';
 import { createKafka } from '../kafka/client.js';
@@ -21,7 +21,7 @@ import { callerMayEvolve } from './caller.js';
 import { INTERNAL_IDENTITY, SR_MEDIA_TYPE, checkForwardable, registryApp, topicOfSubject } from './http.js';
 import { KafkaStore } from './kafka-store.js';
 import { LeaderElection, electionClientId, type LeaderInfo } from './leader.js';
-import { EmbeddedRegistry } from './registry.js';
+import { EmbeddedRegistry, toRegistered } from './registry.js';
 
 export interface SchemaRegistryService {
   /** What the schema formats use. */
@@ -230,17 +230,6 @@ export async function startSchemaRegistry(
       await election.close();
       await store.close();
     },
-  };
-}
-
-function toRegistered(v: ReturnType<EmbeddedRegistry['getVersion']>): RegisteredSchema {
-  return {
-    subject: v.subject,
-    version: v.version,
-    id: v.id,
-    schemaType: v.schemaType ?? 'AVRO',
-    schema: v.schema,
-    references: v.references ?? [],
   };
 }
 

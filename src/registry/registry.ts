@@ -316,15 +316,7 @@ export class EmbeddedRegistry implements SchemaRegistry {
   }
 
   async version(subject: string, version: number | 'latest'): Promise<RegisteredSchema> {
-    const v = this.getVersion(subject, version);
-    return {
-      subject: v.subject,
-      version: v.version,
-      id: v.id,
-      schemaType: v.schemaType ?? 'AVRO',
-      schema: v.schema,
-      references: v.references ?? [],
-    };
+    return toRegistered(this.getVersion(subject, version));
   }
 
   // ------------------------------------------------------------------------------- helpers
@@ -379,4 +371,16 @@ export class EmbeddedRegistry implements SchemaRegistry {
     const entries = this.state.subjects.get(subject)!;
     return versions.map((v) => this.parse(this.state.schemas.get(entries.get(v)!.id)!));
   }
+}
+
+/** A stored version as the SchemaRegistry port returns it (AVRO when no type is stored, as Confluent). */
+export function toRegistered(v: ReturnType<EmbeddedRegistry['getVersion']>): RegisteredSchema {
+  return {
+    subject: v.subject,
+    version: v.version,
+    id: v.id,
+    schemaType: v.schemaType ?? 'AVRO',
+    schema: v.schema,
+    references: v.references ?? [],
+  };
 }
