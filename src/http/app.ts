@@ -146,6 +146,12 @@ export function createApp(deps: AppDeps): GatewayApp {
   // OPTIONS answers from the contract, not from whichever router matched first (the metadata
   // router alone would say `GET, HEAD` for /topics/{topic}, which also takes POST).
   besideLane(answerOptions(deps.routes));
+  // What v2 and v3 produce share: the principal stamp on every record, and the produce metrics.
+  const principalHeader =
+    config.security.recordPrincipalHeader === undefined
+      ? undefined
+      : principalStamp(config.security.recordPrincipalHeader);
+  const onProduced = (topic: string, records: number, bytes: number) => ops.metrics.produced(topic, records, bytes);
   const metadata = metadataHandlers({
     operation,
     metadata: deps.metadata,
@@ -165,11 +171,8 @@ export function createApp(deps: AppDeps): GatewayApp {
     authorize: authz?.authorizeProduce,
     canDescribe: authz?.canDescribe,
     admit: security?.admitProduce,
-    principalHeader:
-      config.security.recordPrincipalHeader === undefined
-        ? undefined
-        : principalStamp(config.security.recordPrincipalHeader),
-    onProduced: (topic, records, bytes) => ops.metrics.produced(topic, records, bytes),
+    principalHeader,
+    onProduced,
     schemaFormats: deps.schemaFormats,
   });
   const { service, directory } = deps.consumers;
@@ -236,11 +239,8 @@ export function createApp(deps: AppDeps): GatewayApp {
     may: authz?.mayV3,
     authorizeProduce: authz?.authorizeProduce,
     admit: security?.admitProduce,
-    principalHeader:
-      config.security.recordPrincipalHeader === undefined
-        ? undefined
-        : principalStamp(config.security.recordPrincipalHeader),
-    onProduced: (topic, records, bytes) => ops.metrics.produced(topic, records, bytes),
+    principalHeader,
+    onProduced,
     // v3 answers a bad record in the stream, not as the request's error: counted per record.
     onInvalid: (errorCode) => ops.metrics.validationFailed(errorCode),
     // The registry's store: its configured topic, and Confluent's conventional one (an external registry's).
