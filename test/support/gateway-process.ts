@@ -23,8 +23,10 @@ export interface GatewayProcessOptions {
 }
 
 export class GatewayProcess {
-  /** The last KEPT_OUTPUT characters the process printed. */
-  output = '';
+  // Output arrives in many small chunks (a line per request during a fault run): kept as a list and
+  // joined only when read or when it outgrows twice the bound, so each chunk costs O(1).
+  private chunks: string[] = [];
+  private size = 0;
   private constructor(
     readonly url: string,
     /** The embedded registry's URL, when the process runs one. */
@@ -57,7 +59,7 @@ export class GatewayProcess {
     });
     const registryUrl = registryPort === undefined ? undefined : `http://127.0.0.1:${registryPort}`;
     const gw = new GatewayProcess(`http://127.0.0.1:${port}`, registryUrl, child);
-    const onData = (b: Buffer) => (gw.output = (gw.output + b.toString()).slice(-KEPT_OUTPUT));
+    const onData = (b: Buffer) => gw.keep(b.toString());
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
     const ready =
@@ -74,6 +76,20 @@ export class GatewayProcess {
       await new Promise((r) => setTimeout(r, 100));
     }
     return gw;
+  }
+
+  /** The last KEPT_OUTPUT characters the process printed. */
+  get output(): string {
+    const all = this.chunks.join('').slice(-KEPT_OUTPUT);
+    this.chunks = [all];
+    this.size = all.length;
+    return all;
+  }
+
+  private keep(text: string): void {
+    this.chunks.push(text);
+    this.size += text.length;
+    if (this.size > 2 * KEPT_OUTPUT) void this.output;
   }
 
   get running(): boolean {
