@@ -71,10 +71,25 @@ export interface PartitionPlacement {
   isr: number[];
 }
 
-/** Leader, replicas and ISR of every partition of a topic, as Kafka reports them now. */
+/**
+ * Leader, replicas and ISR of every partition of a topic, as Kafka reports them now. Each broker
+ * learns of a new topic from the metadata log on its own time, so the broker kafkajs happens to
+ * ask may not know a topic another one has just created: that answer is asked again, for up to 10 s.
+ */
 export async function placement(topic: string): Promise<PartitionPlacement[]> {
   const a = await admin();
-  const { topics } = await a.fetchTopicMetadata({ topics: [topic] });
+  const deadline = Date.now() + 10_000;
+  const metadata = async (): Promise<Awaited<ReturnType<typeof a.fetchTopicMetadata>>> => {
+    for (;;) {
+      try {
+        return await a.fetchTopicMetadata({ topics: [topic] });
+      } catch (e) {
+        if ((e as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION' || Date.now() > deadline) throw e;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  };
+  const { topics } = await metadata();
   return topics[0]!.partitions
     .map((p) => ({ partition: p.partitionId, leader: p.leader, replicas: [...p.replicas], isr: [...p.isr] }))
     .sort((x, y) => x.partition - y.partition);
