@@ -3,7 +3,7 @@
 // includes the group join, as the native side's does.
 import { performance } from 'node:perf_hooks';
 
-export async function consumeViaGateway(url, topic, count, sample) {
+export async function consumeViaGateway(url, topic, count, sample, encoding = 'identity') {
   const v2 = 'application/vnd.kafka.v2+json';
   const created = await fetch(`${url}/consumers/bench-http-${Date.now()}`, {
     method: 'POST',
@@ -24,7 +24,7 @@ export async function consumeViaGateway(url, topic, count, sample) {
   while (n < count) {
     const t0 = performance.now();
     const res = await fetch(`${base}/records?timeout=5000`, {
-      headers: { accept: 'application/vnd.kafka.json.v2+json' },
+      headers: { accept: 'application/vnd.kafka.json.v2+json', 'accept-encoding': encoding },
     });
     const text = await res.text();
     latencies.push(performance.now() - t0);
