@@ -481,6 +481,22 @@ describe('consumers: fetch negotiation', () => {
     await c.delete();
   });
 
+  it('a json instance answers 40801 for bytes that are not UTF-8 rather than rendering text Kafka never held', async () => {
+    const topic = await createTopic(1);
+    const producer = kafka.producer();
+    await producer.connect();
+    // A JSON string whose content is the byte 0xff: decoding it would have yielded U+FFFD.
+    await producer.send({ topic, messages: [{ value: Buffer.from([0x22, 0xff, 0x22]) }] });
+    await producer.disconnect();
+    const c = await ConsumerClient.create(gw.url, uniqueName('g'), { format: 'json', 'auto.offset.reset': 'earliest' });
+    await c.subscribe([topic]);
+    const res = await c.get('/records?timeout=5000');
+    assert.equal(res.status, 408);
+    assert.equal(res.body.error_code, 40801);
+    assert.match(res.body.message, new RegExp(`${topic}-0 offset 0 as JSON`));
+    await c.delete();
+  });
+
   it('returns as soon as records are ready rather than waiting out the timeout', async () => {
     const topic = await createTopic(1);
     const group = uniqueName('g');

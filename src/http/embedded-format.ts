@@ -20,16 +20,3 @@ export function encodeField(format: SchemalessFormat, v: unknown, lossless: bool
 export function encodeHeaders(headers: Array<{ key: string; value: string | null }>): RecordHeader[] {
   return headers.map((h) => ({ key: h.key, value: h.value === null ? null : Buffer.from(h.value, 'base64') }));
 }
-
-/**
- * Kafka bytes → the field's JSON text in a v2 response: base64 for binary; for json the stored
- * text itself — byte-faithful (no number is ever re-printed) and cheaper than parsing into values
- * and printing them again. Throws SyntaxError for bytes that are not JSON (json format).
- */
-export function renderField(format: SchemalessFormat, bytes: Buffer | null): string {
-  if (bytes === null) return 'null';
-  if (format === 'binary') return `"${bytes.toString('base64')}"`;
-  const text = bytes.toString('utf8');
-  JSON.parse(text); // validates only
-  return text;
-}

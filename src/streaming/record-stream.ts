@@ -18,6 +18,7 @@
  *   the stream ends.
  */
 import type { Request, Response } from 'express';
+import { ByteWriter } from '../core/byte-writer.js';
 import { Errors, GatewayError } from '../core/errors.js';
 import type { ConsumedRecord, ConsumerInstance, FetchResult, PartitionOffset } from '../core/ports.js';
 import { parseAccept } from '../http/negotiation.js';
@@ -42,9 +43,13 @@ export interface StreamSettings {
   logger?: { warn: (fields: object, message: string) => void };
 }
 
-/** One record's rendering: its JSON text, or why it cannot be rendered (40801), ending the batch there. */
+/**
+ * A batch's rendering: each record's JSON object, back to back in `body` (record i ends at
+ * `ends[i]`), for a prefix of the batch; `failure` says why it stopped early (40801), if it did.
+ */
 export interface RenderedBatch {
-  texts: string[];
+  body: Buffer;
+  ends: number[];
   failure?: GatewayError;
 }
 
@@ -224,10 +229,10 @@ export class RecordStreams {
         let written: boolean;
         try {
           batch = await s.render(records);
-          if (batch.texts.length === 0) throw batch.failure ?? Errors.internal();
+          if (batch.ends.length === 0) throw batch.failure ?? Errors.internal();
           if (!res.headersSent) this.begin(res);
           heartbeat ??= this.heartbeat(s, abort);
-          written = await this.writeEvents(res, records, batch.texts, positions, lineage, (n) => (taken = n));
+          written = await this.writeEvents(res, records, batch, positions, lineage, (n) => (taken = n));
         } finally {
           result.delivered(taken);
         }
@@ -285,33 +290,36 @@ export class RecordStreams {
   }
 
   /**
-   * Writes one event per record, in chunks of at most EVENT_CHUNK_CHARS (a batch's text is never
-   * one giant string); `taken` reports how many events the socket has taken so far. False when
-   * the connection went first.
+   * Writes one event per rendered record, in chunks of about EVENT_CHUNK_BYTES (a batch is never
+   * one giant write); `taken` reports how many events the socket has taken so far. False when
+   * the connection went first. Records the renderer did not reach are left untaken (read again).
    */
   private async writeEvents(
     res: Response,
     records: ConsumedRecord[],
-    texts: string[],
+    { body, ends }: RenderedBatch,
     positions: PositionTracker,
     lineage: Lineage,
     taken: (n: number) => void,
   ): Promise<boolean> {
-    let out = '';
-    for (let i = 0; i < texts.length; i++) {
+    const out = new ByteWriter(EVENT_CHUNK_BYTES + 4096);
+    let start = 0;
+    for (let i = 0; i < ends.length; i++) {
       const r = records[i]!;
       if (!positions.has(r.topic, r.partition)) {
         const k = key(r.topic, r.partition);
         if (!lineage.origins.has(k))
           lineage.origins.set(k, { topic: r.topic, partition: r.partition, offset: r.offset });
       }
-      const id = positions.advance(r.topic, r.partition, r.offset + 1);
-      out += `id: ${id}\ndata: ${oneLine(texts[i]!)}\n\n`;
+      // Event ids are ASCII (event-id.ts: Kafka topic characters, or a base64url hash).
+      out.ascii(`id: ${positions.advance(r.topic, r.partition, r.offset + 1)}\ndata: `);
+      writeData(out, body.subarray(start, ends[i]));
+      out.ascii('\n\n');
+      start = ends[i]!;
       const built = i + 1;
-      if (out.length >= EVENT_CHUNK_CHARS || built === texts.length) {
-        if (!(await write(res, out))) return false;
+      if (out.length >= EVENT_CHUNK_BYTES || built === ends.length) {
+        if (!(await write(res, out.take()))) return false;
         taken(built);
-        out = '';
       }
     }
     return true;
@@ -342,14 +350,17 @@ function errorBody(e: GatewayError): Record<string, unknown> {
   return body;
 }
 
-/** An event's data is one line per `data:` field; rendered JSON is compact, but stay correct if not. */
-function oneLine(text: string): string {
-  if (text.indexOf('\n') < 0 && text.indexOf('\r') < 0) return text;
-  return text.replace(/\r\n|\r|\n/g, '\ndata: ');
+/**
+ * An event's data is one line per `data:` field: a stored JSON value may hold line breaks
+ * between its tokens (JSON strings cannot), each of which starts a new `data:` line.
+ */
+function writeData(out: ByteWriter, json: Buffer): void {
+  if (json.indexOf(0x0a) < 0 && json.indexOf(0x0d) < 0) return out.bytes(json);
+  out.text(json.toString('utf8').replace(/\r\n|\r|\n/g, '\ndata: '));
 }
 
 /** Resolves true once `chunk` was handed to the socket, false when the connection went first. */
-function write(res: Response, chunk: string): Promise<boolean> {
+function write(res: Response, chunk: Buffer): Promise<boolean> {
   if (res.destroyed || res.writableEnded) return Promise.resolve(false);
   return new Promise((resolve) => {
     const gone = () => resolve(false);
@@ -370,8 +381,8 @@ function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
-/** Largest text handed to the socket at once (events are joined up to about this size). */
-const EVENT_CHUNK_CHARS = 64 * 1024;
+/** Largest write handed to the socket at once (events are joined up to about this size). */
+const EVENT_CHUNK_BYTES = 64 * 1024;
 
 /** Raw bytes of one batch of events: small enough that a stalled reader holds little, large enough to stream fast. */
 export const STREAM_BATCH_BYTES = 1024 * 1024;

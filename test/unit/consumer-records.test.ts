@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { ByteWriter } from '../../src/core/byte-writer.js';
 import type { ConsumedRecord } from '../../src/core/ports.js';
 import { FIELD_RENDERERS, fieldRenderer, renderRecords } from '../../src/http/consumers/records.js';
 
@@ -26,7 +27,7 @@ describe('record rendering', () => {
   it('json: the stored JSON text as is, so 64-bit numbers stay exact; strict mode writes the five v2 fields', () => {
     const out = renderRecords([record(0, '{"id":1150000000000000002}')], FIELD_RENDERERS.json, false);
     assert.equal(
-      out.text,
+      out.body.toString(),
       '[{"topic":"tweets","key":null,"value":{"id":1150000000000000002},"partition":1,"offset":0}]',
     );
     assert.equal(out.count, 1);
@@ -48,7 +49,7 @@ describe('record rendering', () => {
       FIELD_RENDERERS.binary,
       true,
     );
-    assert.deepEqual(JSON.parse(out.text), [
+    assert.deepEqual(JSON.parse(out.body.toString()), [
       {
         topic: 'tweets',
         key: Buffer.from('k').toString('base64'),
@@ -67,14 +68,14 @@ describe('record rendering', () => {
 
   it('topics with characters JSON must escape are written escaped', () => {
     const out = renderRecords([record(0, null, { topic: 'a"b' })], FIELD_RENDERERS.binary, false);
-    assert.equal(JSON.parse(out.text)[0].topic, 'a"b');
+    assert.equal(JSON.parse(out.body.toString())[0].topic, 'a"b');
   });
 
   it('json stops before a record that is not JSON: the ones before it are answered, it comes next', () => {
     const out = renderRecords([record(0, '1'), record(1, 'not json'), record(2, '3')], FIELD_RENDERERS.json, false);
     assert.equal(out.count, 1);
     assert.deepEqual(
-      JSON.parse(out.text).map((r: { value: unknown }) => r.value),
+      JSON.parse(out.body.toString()).map((r: { value: unknown }) => r.value),
       [1],
     );
     assert.equal(out.failure?.errorCode, 40801);
@@ -84,16 +85,19 @@ describe('record rendering', () => {
   it('json fails at once when the first record is not JSON, naming its offset, so the client can seek past it', () => {
     const out = renderRecords([record(5, '{')], FIELD_RENDERERS.json, false);
     assert.equal(out.count, 0);
-    assert.equal(out.text, '[]');
+    assert.equal(out.body.toString(), '[]');
     assert.match(out.failure!.message, /offset 5/);
   });
 
   it('an empty fetch is an empty array', () => {
-    assert.deepEqual(renderRecords([], FIELD_RENDERERS.json, true), { text: '[]', count: 0, bytes: 0 });
+    const out = renderRecords([], FIELD_RENDERERS.json, true);
+    assert.deepEqual({ ...out, body: out.body.toString() }, { body: '[]', count: 0, bytes: 0, failure: undefined });
   });
 
   it('picks the renderer by format', async () => {
     assert.equal((await fieldRenderer('json', [])).format, 'json');
-    assert.equal((await fieldRenderer('binary', [])).field(Buffer.from('hi')), '"aGk="');
+    const out = new ByteWriter();
+    (await fieldRenderer('binary', [])).write(Buffer.from('hi'), out);
+    assert.equal(out.view().toString(), '"aGk="');
   });
 });

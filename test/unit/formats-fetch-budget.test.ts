@@ -18,11 +18,11 @@ const records: ConsumedRecord[] = Array.from({ length: 10 }, (_, offset) => ({
   timestamp: 0,
   headers: [],
 }));
-// Six bytes each that render 1,002 characters each (an enum with a long symbol, say).
-const renderer = (maxChars?: number): FieldRenderer => ({
+// Six bytes each that render 1,002 bytes each (an enum with a long symbol, say).
+const renderer = (maxOutputBytes?: number): FieldRenderer => ({
   format: 'avro',
-  field: (bytes) => (bytes === null ? 'null' : `"${'x'.repeat(1000)}"`),
-  maxChars,
+  write: (bytes, out) => out.ascii(bytes === null ? 'null' : `"${'x'.repeat(1000)}"`),
+  maxOutputBytes,
 });
 
 describe('the schema formats’ fetch budget', () => {
@@ -30,7 +30,7 @@ describe('the schema formats’ fetch budget', () => {
     const out = renderRecords(records, renderer(3_500), false);
     assert.equal(out.count, 3);
     assert.equal(out.failure, undefined);
-    assert.equal((JSON.parse(out.text) as unknown[]).length, 3);
+    assert.equal((JSON.parse(out.body.toString()) as unknown[]).length, 3);
   });
 
   it('always answers the first record', () => {

@@ -5,7 +5,7 @@ import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
 import type { Request, Response } from 'express';
 import type { ConsumedRecord, ConsumerInstance, FetchOptions, FetchResult } from '../../src/core/ports.js';
-import { RecordStreams } from '../../src/streaming/record-stream.js';
+import { RecordStreams, type RenderedBatch } from '../../src/streaming/record-stream.js';
 
 /** A response whose socket takes writes only when the test says so. */
 class SlowSocketResponse extends EventEmitter {
@@ -20,8 +20,8 @@ class SlowSocketResponse extends EventEmitter {
     this.headersSent = true;
     return this;
   }
-  write(chunk: string, cb?: (err?: Error | null) => void): boolean {
-    this.text += chunk;
+  write(chunk: string | Buffer, cb?: (err?: Error | null) => void): boolean {
+    this.text += chunk.toString();
     if (cb !== undefined) this.pending.push(cb);
     return false;
   }
@@ -78,10 +78,18 @@ function instanceWithOneBatch(settled: number[]): ConsumerInstance {
   } as unknown as ConsumerInstance;
 }
 
+/** Records' JSON texts as a renderer hands them over: back to back, with where each ends. */
+function rendered(texts: string[]): RenderedBatch {
+  const ends: number[] = [];
+  let at = 0;
+  for (const t of texts) ends.push((at += Buffer.byteLength(t)));
+  return { body: Buffer.from(texts.join('')), ends };
+}
+
 function serve(
   res: SlowSocketResponse,
   instance: ConsumerInstance,
-  render = async (records: ConsumedRecord[]) => ({ texts: records.map((r) => JSON.stringify({ offset: r.offset })) }),
+  render = async (records: ConsumedRecord[]) => rendered(records.map((r) => JSON.stringify({ offset: r.offset }))),
 ): Promise<void> {
   const streams = new RecordStreams({ heartbeatMs: 60_000, maxPerIdentity: 5, batchBytes: 1_000_000 });
   return streams.serve({
@@ -130,7 +138,7 @@ describe('streaming delivery', () => {
     const res = new SlowSocketResponse();
     let writes = 0;
     const write = res.write.bind(res);
-    res.write = (chunk: string, cb?: (err?: Error | null) => void) => {
+    res.write = (chunk: string | Buffer, cb?: (err?: Error | null) => void) => {
       if (++writes === 2) throw new RangeError('Invalid string length');
       return write(chunk, cb);
     };
@@ -143,11 +151,14 @@ describe('streaming delivery', () => {
     const settled: number[] = [];
     const res = new SlowSocketResponse();
     const unbuildable = {
-      indexOf: () => {
-        throw new RangeError('Invalid string length');
+      subarray: () => {
+        throw new RangeError('Array buffer allocation failed');
       },
-    } as unknown as string;
-    await serve(res, instanceWithOneBatch(settled), async (records) => ({ texts: records.map(() => unbuildable) }));
+    } as unknown as Buffer;
+    await serve(res, instanceWithOneBatch(settled), async (records) => ({
+      body: unbuildable,
+      ends: records.map((_, i) => i + 1),
+    }));
     assert.deepEqual(settled, [0], 'the batch is rewound, to be read again');
     assert.equal(res.text.match(/event: failure/g)?.length, 1);
   });

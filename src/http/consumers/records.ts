@@ -3,32 +3,45 @@
  * offset), plus `timestamp` and `headers` in lenient mode.
  *
  * How a key or value is written depends on the instance's format, through a FieldRenderer: json
- * writes the stored JSON text itself (checked, never re-encoded, so every number stays exact),
- * binary the base64 of the bytes (embedded-format.ts).
+ * writes the stored JSON bytes themselves (checked, never re-encoded, so every number stays
+ * exact), binary the base64 of the bytes. The body is built as bytes (core/byte-writer.ts).
  * A new format adds its renderer here, next to those two. Pure: unit-tested in
  * test/unit/consumer-records.test.ts.
  */
+import { ByteWriter } from '../../core/byte-writer.js';
 import { Errors, type GatewayError } from '../../core/errors.js';
+import { assertJson } from '../../core/json-syntax.js';
 import type { ConsumedRecord, EmbeddedFormat } from '../../core/ports.js';
 import type { SchemaFormats } from '../../formats/schema-formats.js';
-import { renderField } from '../embedded-format.js';
 import { FETCH_RENDER_BUDGET } from '../../formats/bounded-json.js';
 
 export interface FieldRenderer {
   format: EmbeddedFormat;
-  /** A key's or value's JSON text; throws for bytes the format cannot read. */
-  field: (bytes: Buffer | null) => string;
+  /** Writes a key's or value's JSON; throws for bytes the format cannot read (writing nothing then). */
+  write: (bytes: Buffer | null, out: ByteWriter) => void;
   /**
-   * Characters of JSON one fetch renders before it stops (the rest come next fetch; the first
-   * record always goes): the schema formats' records may render far larger than their bytes.
+   * Bytes of JSON one fetch renders before it stops (the rest come next fetch; the first record
+   * always goes): the schema formats' records may render far larger than their bytes.
    */
-  maxChars?: number;
+  maxOutputBytes?: number;
 }
 
 /** The formats that render on their own, by format. */
 export const FIELD_RENDERERS: Readonly<Record<'json' | 'binary', FieldRenderer>> = {
-  json: { format: 'json', field: (bytes) => renderField('json', bytes) },
-  binary: { format: 'binary', field: (bytes) => renderField('binary', bytes) },
+  json: {
+    format: 'json',
+    // The stored text itself, checked (never parsed into values and printed again): byte-faithful,
+    // so every number stays exact, and no garbage per record.
+    write: (bytes, out) => {
+      if (bytes === null) return out.ascii('null');
+      assertJson(bytes);
+      out.bytes(bytes);
+    },
+  },
+  binary: {
+    format: 'binary',
+    write: (bytes, out) => out.ascii(bytes === null ? 'null' : `"${bytes.toString('base64')}"`),
+  },
 };
 
 /**
@@ -42,13 +55,13 @@ export async function fieldRenderer(
 ): Promise<FieldRenderer> {
   if (format === 'json' || format === 'binary') return FIELD_RENDERERS[format];
   const decoder = await schemaFormats!.decoderFor(records.flatMap((r) => [r.key, r.value]));
-  return { format, field: (bytes) => decoder.render(bytes), maxChars: FETCH_RENDER_BUDGET };
+  return { format, write: (bytes, out) => out.text(decoder.render(bytes)), maxOutputBytes: FETCH_RENDER_BUDGET };
 }
 
 export interface RenderedRecords {
   /** The JSON array. */
-  text: string;
-  /** Records in `text`: the first `count` of those given. */
+  body: Buffer;
+  /** Records in `body`: the first `count` of those given. */
   count: number;
   /** Raw key+value bytes of those records. */
   bytes: number;
@@ -57,50 +70,85 @@ export interface RenderedRecords {
 }
 
 /**
- * Renders `records` in order. Stops before the first record the format cannot read: if that is the
- * first record, the fetch fails with `failure` (40801 naming its offset), so the client can seek
- * past it; otherwise the records before it are answered and it comes first in the next fetch.
+ * Renders `records` in order as the v2 fetch's JSON array. Stops before the first record the
+ * format cannot read: if that is the first record, the fetch fails with `failure` (40801 naming
+ * its offset), so the client can seek past it; otherwise the records before it are answered and
+ * it comes first in the next fetch.
  */
 export function renderRecords(
   records: readonly ConsumedRecord[],
-  { format, field, maxChars = Infinity }: FieldRenderer,
+  renderer: FieldRenderer,
   extensions: boolean,
 ): RenderedRecords {
-  const parts: string[] = [];
+  const out = new ByteWriter(Math.min(1 << 20, 256 + records.length * 128));
+  out.ascii('[');
+  const written = writeRecords(records, renderer, extensions, out, ',');
+  out.ascii(']');
+  return { body: out.view(), count: written.ends.length, bytes: written.bytes, failure: written.failure };
+}
+
+export interface WrittenRecords {
+  /** Where each written record's JSON object ends in `out`, in order. */
+  ends: number[];
+  /** Raw key+value bytes of those records. */
+  bytes: number;
+  failure?: GatewayError;
+}
+
+/**
+ * Writes each record's JSON object into `out` (with `separator` between them), stopping before
+ * the first one the format cannot read or past the renderer's output budget. The v2 fetch and
+ * the event stream (one event per object) both render through here.
+ */
+export function writeRecords(
+  records: readonly ConsumedRecord[],
+  { format, write, maxOutputBytes = Infinity }: FieldRenderer,
+  extensions: boolean,
+  out: ByteWriter,
+  separator = '',
+): WrittenRecords {
+  const ends: number[] = [];
   let bytes = 0;
-  let chars = 0;
-  // Hot loop (a fetch renders thousands of records): the quoted topic is computed once per topic.
-  const quoted = new Map<string, string>();
+  const begin = out.length;
+  // Hot loop (a fetch renders thousands of records): `{"topic":…,"key":` is encoded once per topic.
+  const heads = new Map<string, Buffer>();
   for (const r of records) {
-    let key: string;
-    let value: string;
+    const start = out.length;
+    let head = heads.get(r.topic);
+    if (head === undefined) heads.set(r.topic, (head = Buffer.from(`{"topic":${JSON.stringify(r.topic)},"key":`)));
+    if (ends.length > 0) out.ascii(separator);
+    out.bytes(head);
     try {
-      key = field(r.key);
-      value = field(r.value);
+      write(r.key, out);
+      out.ascii(',"value":');
+      write(r.value, out);
     } catch (err) {
+      out.truncate(start);
       const failure = Errors.recordNotDeserializable(
         `Cannot deserialize the record at ${r.topic}-${r.partition} offset ${r.offset} as ${format === 'json' ? 'JSON' : format} ` +
           `(${(err as Error).message}); seek past it with POST …/positions or read the topic with a binary consumer.`,
       );
-      return { text: `[${parts.join(',')}]`, count: parts.length, bytes, failure };
+      return { ends, bytes, failure };
     }
     // Past the fetch's budget: stop before this record, which comes first in the next fetch.
-    chars += key.length + value.length;
-    if (parts.length > 0 && chars > maxChars) break;
-    bytes += (r.key?.length ?? 0) + (r.value?.length ?? 0);
-    let topic = quoted.get(r.topic);
-    if (topic === undefined) quoted.set(r.topic, (topic = JSON.stringify(r.topic)));
-    let text = `{"topic":${topic},"key":${key},"value":${value},"partition":${r.partition},"offset":${r.offset}`;
-    if (extensions) {
-      const headers =
-        r.headers.length === 0
-          ? '[]'
-          : JSON.stringify(
-              r.headers.map((h) => ({ key: h.key, value: h.value === null ? null : h.value.toString('base64') })),
-            );
-      text += `,"timestamp":${r.timestamp},"headers":${headers}`;
+    if (ends.length > 0 && out.length - begin > maxOutputBytes) {
+      out.truncate(start);
+      break;
     }
-    parts.push(`${text}}`);
+    out.ascii(`,"partition":${r.partition},"offset":${r.offset}`);
+    if (extensions) {
+      out.ascii(`,"timestamp":${r.timestamp},"headers":`);
+      if (r.headers.length === 0) out.ascii('[]');
+      else
+        out.text(
+          JSON.stringify(
+            r.headers.map((h) => ({ key: h.key, value: h.value === null ? null : h.value.toString('base64') })),
+          ),
+        );
+    }
+    out.ascii('}');
+    ends.push(out.length);
+    bytes += (r.key?.length ?? 0) + (r.value?.length ?? 0);
   }
-  return { text: `[${parts.join(',')}]`, count: parts.length, bytes };
+  return { ends, bytes };
 }

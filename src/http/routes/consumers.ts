@@ -263,7 +263,7 @@ export function consumerHandlers(deps: ConsumerRouteDeps): OperationHandlers {
           : deps.limits.maxFetchBytes,
       signal: abort.signal,
     });
-    const { text, count, failure } = renderRecords(
+    const { body, count, failure } = renderRecords(
       result.records,
       await fieldRenderer(instance.format, result.records, deps.schemaFormats),
       !strict,
@@ -278,7 +278,7 @@ export function consumerHandlers(deps: ConsumerRouteDeps): OperationHandlers {
       });
       res.once('close', () => result.delivered(0));
     }
-    return { body: text, contentType: type };
+    return { body, contentType: type };
   });
 
   /**
