@@ -47,14 +47,14 @@ export class OffsetLedger {
 
   /** Records put in a response: the position moves past them; nothing is received yet. */
   handOut(records: readonly Located[]): HandOut {
-    for (const r of records) this.positions.set(tpKey(r.topic, r.partition), r.offset + 1);
+    forLastOfEachRun(records, records.length, (r) => this.positions.set(tpKey(r.topic, r.partition), r.offset + 1));
     let settled = false;
     return {
       settle: (count) => {
         if (settled) return [];
         settled = true;
         const n = Math.min(Math.max(0, Math.floor(Number.isFinite(count) ? count : 0)), records.length);
-        this.receive(records.slice(0, n));
+        this.receive(records, n);
         return firstOfEachPartition(records.slice(n));
       },
     };
@@ -96,10 +96,25 @@ export class OffsetLedger {
     this.committedByUs.clear();
   }
 
-  private receive(records: readonly Located[]): void {
-    for (const r of records) {
-      this.received.set(tpKey(r.topic, r.partition), { topic: r.topic, partition: r.partition, offset: r.offset + 1 });
-    }
+  /** The first `count` of `records` reached the client. */
+  private receive(records: readonly Located[], count: number): void {
+    forLastOfEachRun(records, count, (r) =>
+      this.received.set(tpKey(r.topic, r.partition), { topic: r.topic, partition: r.partition, offset: r.offset + 1 }),
+    );
+  }
+}
+
+/**
+ * Calls `fn` for the last record of each run of one partition among the first `count` records:
+ * within a partition offsets only grow, so that is the record that decides. A fetch hands out
+ * records partition by partition, so this is a Map update per partition, not per record.
+ */
+function forLastOfEachRun(records: readonly Located[], count: number, fn: (r: Located) => void): void {
+  for (let i = 0; i < count; i++) {
+    const r = records[i]!;
+    const next = i + 1 < count ? records[i + 1] : undefined;
+    if (next !== undefined && next.partition === r.partition && next.topic === r.topic) continue;
+    fn(r);
   }
 }
 
