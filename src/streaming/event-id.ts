@@ -89,6 +89,8 @@ export function positionList(positions: Positions): PartitionOffset[] {
  */
 export class PositionTracker {
   private readonly segments = new Map<string, string>();
+  /** Each topic's token, hashed once per stream rather than once per event (long names). */
+  private readonly tokens = new Map<string, string>();
 
   constructor(readonly positions: Positions = new Map()) {
     for (const topic of positions.keys()) this.segments.set(topic, this.segment(topic));
@@ -109,7 +111,9 @@ export class PositionTracker {
   }
 
   private segment(topic: string): string {
-    let text = `${topicToken(topic)}@`;
+    let token = this.tokens.get(topic);
+    if (token === undefined) this.tokens.set(topic, (token = topicToken(topic)));
+    let text = `${token}@`;
     let first = true;
     for (const [p, o] of this.positions.get(topic)!) {
       text += first ? `${p}=${o}` : `,${p}=${o}`;
