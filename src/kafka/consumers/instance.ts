@@ -91,7 +91,10 @@ export class KafkaConsumerInstance implements ConsumerInstance {
       topics: existing,
       onJoin: (assignment, previous) => {
         this.forgetRevoked(assignment, previous);
-        return [];
+        // kafkajs restarts every partition at the group's committed offset after a join: the
+        // partitions this member kept continue where its client is instead (no record it already
+        // had comes again, none it had not is skipped). New ones start at the committed offset.
+        return this.positionsOf(assignment);
       },
     });
   }
@@ -126,7 +129,7 @@ export class KafkaConsumerInstance implements ConsumerInstance {
       onJoin: () => {
         // First join: committed offsets or seeks made meanwhile. A rejoin (rare: the private
         // group lost its member) resumes where the client is, instead of jumping.
-        const starts = this.startOffsets.size > 0 ? [...this.startOffsets.values()] : this.resumePositions();
+        const starts = this.startOffsets.size > 0 ? [...this.startOffsets.values()] : this.positionsOf(this.manual);
         this.startOffsets = new Map();
         return starts;
       },
@@ -326,8 +329,9 @@ export class KafkaConsumerInstance implements ConsumerInstance {
     }
   }
 
-  private resumePositions(): PartitionOffset[] {
-    return this.manual.flatMap((p) => {
+  /** Where the client is in each of `partitions` it has a position in. */
+  private positionsOf(partitions: readonly TopicPartition[]): PartitionOffset[] {
+    return partitions.flatMap((p) => {
       const offset = this.ledger.position(p);
       return offset === undefined ? [] : [{ ...p, offset }];
     });

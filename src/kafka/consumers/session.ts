@@ -208,6 +208,10 @@ export class KafkaSession {
     // kafkajs restarts every partition from its committed offset after a join: whatever was read
     // ahead is stale (and revoked partitions are no longer ours).
     this.options.buffer.drop();
+    // kafkajs keeps a pause across a rejoin: with the read-ahead dropped, every partition paused
+    // for a slow reader must be resumed here, or it is never fetched again (nothing is left in the
+    // buffer whose draining would resume it).
+    for (const tp of [...this.paused.values()]) this.resume(tp);
     this.paused.clear();
     for (const { topic, partition, offset } of this.options.onJoin(this.current, previous)) {
       if (this.owns({ topic, partition })) this.consumer.seek({ topic, partition, offset: String(offset) });
