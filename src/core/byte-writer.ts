@@ -3,6 +3,8 @@
  * instead of being decoded to strings, concatenated, and encoded back (which in a fetch of
  * thousands of records cost more than the rendering itself). Grows by doubling.
  */
+const EMPTY = Buffer.alloc(0);
+
 /** Strings up to this length are copied character by character (see ascii). */
 const SHORT = 48;
 
@@ -10,7 +12,7 @@ export class ByteWriter {
   private buf: Buffer;
   private at = 0;
 
-  constructor(initialBytes = 64 * 1024) {
+  constructor(private readonly initialBytes = 64 * 1024) {
     this.buf = Buffer.allocUnsafe(initialBytes);
   }
 
@@ -57,10 +59,13 @@ export class ByteWriter {
     this.at = Math.min(this.at, length);
   }
 
-  /** Hands over what was written and starts over with a fresh buffer (the old one is the caller's). */
+  /**
+   * Hands over what was written and starts over (the old buffer is the caller's); the next buffer
+   * is allocated by the next write, at the initial size, so a last take allocates nothing.
+   */
   take(): Buffer {
     const out = this.buf.subarray(0, this.at);
-    this.buf = Buffer.allocUnsafe(Math.max(1024, this.buf.length));
+    this.buf = EMPTY;
     this.at = 0;
     return out;
   }
@@ -68,7 +73,7 @@ export class ByteWriter {
   private room(extra: number): void {
     const need = this.at + extra;
     if (need <= this.buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
+    const next = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2, this.initialBytes));
     this.buf.copy(next, 0, 0, this.at);
     this.buf = next;
   }

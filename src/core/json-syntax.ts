@@ -59,8 +59,10 @@ export function assertJson(bytes: Uint8Array): void {
 /** Position of the first byte that breaks the grammar, bytes.length at a premature end, -2 for bad UTF-8, -1 if valid. */
 function firstError(b: Uint8Array): number {
   const n = b.length;
-  // Containers open at this point: 1 = object, 0 = array.
-  const stack: number[] = [];
+  // Containers open at this point (1 = object, 0 = array), one byte each: a JS array here made
+  // V8 abort the process once ~113 million brackets were open.
+  let stack = new Uint8Array(64);
+  let depth = 0;
   let i = skipWs(b, 0);
   for (;;) {
     // A value starts at i.
@@ -73,7 +75,12 @@ function firstError(b: Uint8Array): number {
       if (b[i] === (object ? C.CloseBrace : C.CloseBracket)) {
         i++;
       } else {
-        stack.push(object ? 1 : 0);
+        if (depth === stack.length) {
+          const grown = new Uint8Array(stack.length * 2);
+          grown.set(stack);
+          stack = grown;
+        }
+        stack[depth++] = object ? 1 : 0;
         if (object) {
           i = member(b, i);
           if (i < 0) return ~i;
@@ -101,12 +108,12 @@ function firstError(b: Uint8Array): number {
     // A value ended before i: close containers, or move to the next element or member.
     for (;;) {
       i = skipWs(b, i);
-      if (stack.length === 0) {
+      if (depth === 0) {
         if (i < n) return i;
         return isUtf8(b) ? -1 : -2;
       }
       if (i >= n) return n;
-      const object = stack[stack.length - 1] === 1;
+      const object = stack[depth - 1] === 1;
       const d = b[i]!;
       if (d === C.Comma) {
         i = skipWs(b, i + 1);
@@ -117,7 +124,7 @@ function firstError(b: Uint8Array): number {
         break;
       }
       if (d !== (object ? C.CloseBrace : C.CloseBracket)) return i;
-      stack.pop();
+      depth--;
       i++;
     }
   }

@@ -176,6 +176,11 @@ describe('JSON syntax check without parsing', () => {
     assert.equal(checks(Buffer.from('['.repeat(100_000))), false);
   });
 
+  it('refuses 115 million unclosed brackets with a SyntaxError (a JS array as the stack crashed V8 past ~113M)', () => {
+    // A value like this fits a broker's message limit compressed (~110 KB gzip): a poison pill.
+    assert.throws(() => assertJson(Buffer.alloc(115_000_000, 0x5b)), SyntaxError);
+  });
+
   it('names where the text breaks', () => {
     assert.throws(() => assertJson(Buffer.from('{"a":1,}')), /at position 7/);
     assert.throws(() => assertJson(Buffer.from('{"a":')), /Unexpected end of JSON input/);

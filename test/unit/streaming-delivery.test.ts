@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import type { Request, Response } from 'express';
 import type { ConsumedRecord, ConsumerInstance, FetchOptions, FetchResult } from '../../src/core/ports.js';
 import { RecordStreams, type RenderedBatch } from '../../src/streaming/record-stream.js';
+import { v2Renderer } from '../../src/streaming/render.js';
 
 /** A response whose socket takes writes only when the test says so. */
 class SlowSocketResponse extends EventEmitter {
@@ -16,12 +17,14 @@ class SlowSocketResponse extends EventEmitter {
   writableNeedDrain = false;
   text = '';
   private pending: Array<(err?: Error | null) => void> = [];
+  readonly chunks: Buffer[] = [];
   writeHead(): this {
     this.headersSent = true;
     return this;
   }
   write(chunk: string | Buffer, cb?: (err?: Error | null) => void): boolean {
     this.text += chunk.toString();
+    if (Buffer.isBuffer(chunk)) this.chunks.push(chunk);
     if (cb !== undefined) this.pending.push(cb);
     return false;
   }
@@ -56,8 +59,11 @@ const record = (offset: number): ConsumedRecord => ({
   headers: [],
 });
 
-/** An instance with one batch of three records, then nothing; it records every settlement. */
-function instanceWithOneBatch(settled: number[]): ConsumerInstance {
+/** An instance with one batch (three records by default), then nothing; it records every settlement. */
+function instanceWithOneBatch(
+  settled: number[],
+  batch: ConsumedRecord[] = [record(0), record(1), record(2)],
+): ConsumerInstance {
   let given = false;
   return {
     group: 'g',
@@ -67,7 +73,7 @@ function instanceWithOneBatch(settled: number[]): ConsumerInstance {
     fetch: async ({ signal, timeoutMs }: FetchOptions): Promise<FetchResult> => {
       if (!given) {
         given = true;
-        return { records: [record(0), record(1), record(2)], delivered: (n) => settled.push(n) };
+        return { records: batch, delivered: (n) => settled.push(n) };
       }
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, timeoutMs);
@@ -161,5 +167,45 @@ describe('streaming delivery', () => {
     }));
     assert.deepEqual(settled, [0], 'the batch is rewound, to be read again');
     assert.equal(res.text.match(/event: failure/g)?.length, 1);
+  });
+  it('writes a value with line breaks as one data line of the same size (they can only be whitespace in JSON)', async () => {
+    const settled: number[] = [];
+    const res = new SlowSocketResponse();
+    const value = Buffer.from('[1,\n2\r\n,3\r]');
+    const lineFeeds = { ...record(1), value: Buffer.from('0' + '\n'.repeat(10_000_000)) };
+    const done = serve(
+      res,
+      instanceWithOneBatch(settled, [{ ...record(0), value }, lineFeeds]),
+      v2Renderer('json', false),
+    );
+    await tick();
+    await tick();
+    res.flush();
+    await tick();
+    res.destroy();
+    await done;
+    const data = [...res.text.matchAll(/^data: (.*)$/gm)].map((m) => m[1]!);
+    assert.equal(data.length, 2, 'one data line per event');
+    assert.deepEqual(JSON.parse(data[0]!).value, [1, 2, 3]);
+    assert.equal(data[0]!.length, `{"topic":"t","key":null,"value":,"partition":0,"offset":0}`.length + value.length);
+    assert.ok(res.text.length < 10_100_000, `${res.text.length} characters for a 10 MB record`);
+    assert.deepEqual(settled, [2]);
+  });
+
+  it('hands the socket chunks sized to the events, not a 64 KiB buffer per one-record batch', async () => {
+    const settled: number[] = [];
+    const res = new SlowSocketResponse();
+    const done = serve(res, instanceWithOneBatch(settled, [record(0)]), v2Renderer('json', false));
+    await tick();
+    await tick();
+    res.flush();
+    await tick();
+    res.destroy();
+    await done;
+    assert.equal(res.chunks.length, 1);
+    assert.ok(
+      res.chunks[0]!.buffer.byteLength <= 8192,
+      `the chunk keeps ${res.chunks[0]!.buffer.byteLength} bytes alive`,
+    );
   });
 });
