@@ -152,8 +152,11 @@ export class RecordStreams {
     const wanted = new Map<string, PartitionOffset>();
     for (const o of lineage.origins.values()) wanted.set(key(o.topic, o.partition), o);
     for (const o of positionList(positions)) wanted.set(key(o.topic, o.partition), o);
-    // Partitions another member owns now are that member's: its reader resumes from the group's commits.
+    // Partitions another member owns now are that member's: its reader resumes from the group's
+    // commits. They leave this lineage too: should one come back, it starts at the group's
+    // position, not where this stream first read it long ago (records another member processed).
     const mine = new Set(assigned.map((p) => key(p.topic, p.partition)));
+    for (const k of [...lineage.origins.keys()]) if (!mine.has(k)) lineage.origins.delete(k);
     const seeks = [...wanted.entries()].filter(([k]) => mine.has(k)).map(([, o]) => o);
     if (seeks.length > 0) await instance.seek(seeks);
     for (const o of positionList(positions)) {

@@ -208,4 +208,61 @@ describe('streaming delivery', () => {
       `the chunk keeps ${res.chunks[0]!.buffer.byteLength} bytes alive`,
     );
   });
+  it('a partition that left the instance and came back is not rewound to where this stream first read it', async () => {
+    // Stream 1 reads t-1 (offsets 0–2); t-1 then goes to another member, which reads and commits
+    // it; stream 2 (a reconnect) delivers a t-0 event, whose id no longer names t-1; t-1 comes
+    // back (at the group's commit); stream 3 resumes from that id and must leave t-1 alone.
+    const seeks: Array<{ partition: number; offset: number }> = [];
+    let assigned = [0, 1];
+    // What the instance has ready for the next stream's fetch.
+    let ready: ConsumedRecord[] | undefined = [0, 1, 2].map((offset) => ({ ...record(offset), partition: 1 }));
+    const instance = {
+      group: 'g',
+      name: 'i',
+      format: 'binary',
+      assignment: () => assigned.map((partition) => ({ topic: 't', partition })),
+      seek: async (offsets: Array<{ partition: number; offset: number }>) => {
+        seeks.push(...offsets.map(({ partition, offset }) => ({ partition, offset })));
+      },
+      fetch: async ({ signal, timeoutMs }: FetchOptions): Promise<FetchResult> => {
+        const batch = ready;
+        ready = undefined;
+        if (batch !== undefined) return { records: batch, delivered: () => undefined };
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, timeoutMs);
+          signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+        });
+        return { records: [], delivered: () => undefined };
+      },
+    } as unknown as ConsumerInstance;
+    const streams = new RecordStreams({ heartbeatMs: 60_000, maxPerIdentity: 5, batchBytes: 1_000_000 });
+    const stream = async (lastEventId?: string): Promise<string> => {
+      const res = new SlowSocketResponse();
+      const headers = lastEventId === undefined ? {} : { 'last-event-id': lastEventId };
+      const done = streams.serve({
+        req: { headers } as unknown as Request,
+        res: res as unknown as Response,
+        instance,
+        caller: 'c',
+        keepAlive: () => undefined,
+        render: async (records) => rendered(records.map((r) => JSON.stringify({ offset: r.offset }))),
+      });
+      for (let k = 0; k < 4; k++) await tick();
+      res.flush();
+      await tick();
+      res.destroy();
+      await done;
+      return [...res.text.matchAll(/^id: (.*)$/gm)].map((m) => m[1]!).pop() ?? '';
+    };
+    const first = await stream();
+    assert.equal(first, 't@1=3');
+    assigned = [0];
+    ready = [{ ...record(0), partition: 0 }];
+    const second = await stream(first);
+    assert.equal(second, 't@0=1', 'the id names only partitions the instance holds');
+    assigned = [0, 1];
+    seeks.length = 0;
+    await stream(second);
+    assert.deepEqual(seeks, [{ partition: 0, offset: 1 }], "t-1 is left at the group's position");
+  });
 });
