@@ -110,6 +110,17 @@ function serve(
 
 const tick = () => new Promise((r) => setImmediate(r));
 
+/** One stream with the real v2 json renderer, whose socket takes everything written; then the client leaves. */
+async function serveAndClose(res: SlowSocketResponse, instance: ConsumerInstance): Promise<void> {
+  const done = serve(res, instance, v2Renderer('json', false));
+  await tick();
+  await tick();
+  res.flush();
+  await tick();
+  res.destroy();
+  await done;
+}
+
 describe('streaming delivery', () => {
   it('counts a batch as received only when the socket took it', async () => {
     const settled: number[] = [];
@@ -168,22 +179,13 @@ describe('streaming delivery', () => {
     assert.deepEqual(settled, [0], 'the batch is rewound, to be read again');
     assert.equal(res.text.match(/event: failure/g)?.length, 1);
   });
+
   it('writes a value with line breaks as one data line of the same size (they can only be whitespace in JSON)', async () => {
     const settled: number[] = [];
     const res = new SlowSocketResponse();
     const value = Buffer.from('[1,\n2\r\n,3\r]');
     const lineFeeds = { ...record(1), value: Buffer.from('0' + '\n'.repeat(10_000_000)) };
-    const done = serve(
-      res,
-      instanceWithOneBatch(settled, [{ ...record(0), value }, lineFeeds]),
-      v2Renderer('json', false),
-    );
-    await tick();
-    await tick();
-    res.flush();
-    await tick();
-    res.destroy();
-    await done;
+    await serveAndClose(res, instanceWithOneBatch(settled, [{ ...record(0), value }, lineFeeds]));
     const data = [...res.text.matchAll(/^data: (.*)$/gm)].map((m) => m[1]!);
     assert.equal(data.length, 2, 'one data line per event');
     assert.deepEqual(JSON.parse(data[0]!).value, [1, 2, 3]);
@@ -195,13 +197,7 @@ describe('streaming delivery', () => {
   it('hands the socket chunks sized to the events, not a 64 KiB buffer per one-record batch', async () => {
     const settled: number[] = [];
     const res = new SlowSocketResponse();
-    const done = serve(res, instanceWithOneBatch(settled, [record(0)]), v2Renderer('json', false));
-    await tick();
-    await tick();
-    res.flush();
-    await tick();
-    res.destroy();
-    await done;
+    await serveAndClose(res, instanceWithOneBatch(settled, [record(0)]));
     assert.equal(res.chunks.length, 1);
     assert.ok(
       res.chunks[0]!.buffer.byteLength <= 8192,
