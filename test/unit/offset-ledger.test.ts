@@ -132,4 +132,22 @@ describe('offset ledger: never commit what the client did not receive', () => {
     assert.equal(ledger.position({ topic: 't', partition: 0 }), undefined);
     assert.equal(ledger.position({ topic: 't', partition: 1 }), undefined);
   });
+  it('a response settled after its partition was revoked does not make it committable (the new owner commits it)', () => {
+    const ledger = new OffsetLedger();
+    const pending = ledger.handOut([...batch('t', 0, 2000, 3), ...batch('t', 1, 0, 3)]);
+    ledger.revoke([{ topic: 't', partition: 0 }]);
+    // The new owner reads t-0 to 5000 and commits; then the slow socket takes the old batch.
+    const rewind = pending.settle(6);
+    assert.deepEqual(ledger.uncommitted(), [{ topic: 't', partition: 1, offset: 3 }]);
+    assert.deepEqual(rewind, []);
+    assert.equal(ledger.position({ topic: 't', partition: 0 }), undefined, 'nothing known of t-0 any more');
+  });
+
+  it('nor after a new subscription replaced the old one', () => {
+    const ledger = new OffsetLedger();
+    const pending = ledger.handOut(batch('t', 0, 0, 3));
+    ledger.reset();
+    assert.deepEqual(pending.settle(3), []);
+    assert.deepEqual(ledger.uncommitted(), []);
+  });
 });

@@ -34,6 +34,15 @@ export class OffsetLedger {
   private readonly positions = new Map<string, number>();
   private readonly received = new Map<string, PartitionOffset>();
   private readonly committedByUs = new Map<string, number>();
+  /**
+   * A response can be settled long after it was handed out (a slow reader's socket). A partition
+   * revoked meanwhile (or a whole subscription replaced) is someone else's by then: its records
+   * must not become committable here, or this instance's next commit would move the group's
+   * offset back below what the new owner committed. Counters tell which hand-outs came before.
+   */
+  private changes = 0;
+  private readonly revokedAt = new Map<string, number>();
+  private resetAt = 0;
 
   /** The next offset to hand out of a partition, if this instance has one. */
   position(tp: TopicPartition): number | undefined {
@@ -48,14 +57,17 @@ export class OffsetLedger {
   /** Records put in a response: the position moves past them; nothing is received yet. */
   handOut(records: readonly Located[]): HandOut {
     forLastOfEachRun(records, records.length, (r) => this.positions.set(tpKey(r.topic, r.partition), r.offset + 1));
+    const handedOutAt = this.changes;
     let settled = false;
     return {
       settle: (count) => {
         if (settled) return [];
         settled = true;
         const n = Math.min(Math.max(0, Math.floor(Number.isFinite(count) ? count : 0)), records.length);
-        this.receive(records, n);
-        return firstOfEachPartition(records.slice(n));
+        if (this.resetAt > handedOutAt) return [];
+        const stillOurs = (r: Located) => (this.revokedAt.get(tpKey(r.topic, r.partition)) ?? 0) <= handedOutAt;
+        this.receive(records, n, stillOurs);
+        return firstOfEachPartition(records.slice(n).filter(stillOurs));
       },
     };
   }
@@ -78,8 +90,10 @@ export class OffsetLedger {
    */
   revoke(partitions: readonly TopicPartition[]): PartitionOffset[] {
     const pending: PartitionOffset[] = [];
+    this.changes++;
     for (const p of partitions) {
       const key = tpKey(p.topic, p.partition);
+      this.revokedAt.set(key, this.changes);
       const o = this.received.get(key);
       if (o !== undefined && this.committedByUs.get(key) !== o.offset) pending.push({ ...o });
       this.received.delete(key);
@@ -91,16 +105,23 @@ export class OffsetLedger {
 
   /** A new subscription or assignment (or none): nothing of the old one carries over. */
   reset(): void {
+    this.resetAt = ++this.changes;
+    this.revokedAt.clear();
     this.positions.clear();
     this.received.clear();
     this.committedByUs.clear();
   }
 
-  /** The first `count` of `records` reached the client. */
-  private receive(records: readonly Located[], count: number): void {
-    forLastOfEachRun(records, count, (r) =>
-      this.received.set(tpKey(r.topic, r.partition), { topic: r.topic, partition: r.partition, offset: r.offset + 1 }),
-    );
+  /** The first `count` of `records` reached the client (those of partitions that are `stillOurs`). */
+  private receive(records: readonly Located[], count: number, stillOurs: (r: Located) => boolean): void {
+    forLastOfEachRun(records, count, (r) => {
+      if (stillOurs(r))
+        this.received.set(tpKey(r.topic, r.partition), {
+          topic: r.topic,
+          partition: r.partition,
+          offset: r.offset + 1,
+        });
+    });
   }
 }
 
