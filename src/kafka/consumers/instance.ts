@@ -127,10 +127,15 @@ export class KafkaConsumerInstance implements ConsumerInstance {
       topics: [...new Set(unique.map((p) => p.topic))],
       manual: unique,
       onJoin: () => {
-        // First join: committed offsets or seeks made meanwhile. A rejoin (rare: the private
-        // group lost its member) resumes where the client is, instead of jumping.
-        const starts = this.startOffsets.size > 0 ? [...this.startOffsets.values()] : this.positionsOf(this.manual);
+        // A rejoin (rare: the private group lost its member, e.g. a broker outage longer than the
+        // session timeout) resumes where the client is, instead of jumping.
+        if (this.startOffsets.size === 0) return this.positionsOf(this.manual);
+        // First join: committed offsets or seeks made meanwhile. They are the client's position
+        // from now on, also for partitions it has not read yet: a rejoin must not leave those to
+        // the private group, which never commits (auto.offset.reset would skip or repeat records).
+        const starts = [...this.startOffsets.values()];
         this.startOffsets = new Map();
+        for (const o of starts) if (this.ledger.position(o) === undefined) this.ledger.seek(o, o.offset);
         return starts;
       },
     });
