@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import type { RunningGateway } from '../src/gateway.js';
 import { JSON_V2, post, request, startTestGateway } from './support/gateway.js';
 import { closeAdmin, createTopic, recordCount, uniqueName } from './support/kafka.js';
-import { newKey, sha256, slowProduce, startRedis } from './support/security.js';
+import { freePort, newKey, sha256, slowProduce, startRedis } from './support/security.js';
 import { waitUntil } from './support/wait.js';
 
 const keys = { sensor: newKey(), other: newKey(), flood: newKey(), good: newKey() };
@@ -112,6 +112,25 @@ describe('rate limits shared through Redis', () => {
     assert.equal(res.status, 503);
     assert.equal(res.body.error_code, 50301);
     assert.equal(await recordCount(topic), 0);
+  });
+  it('meters again once Redis comes up after the gateway started (its scripts are loaded on a later request)', async () => {
+    const port = await freePort();
+    const gw = await start({ REDIS_URL: `redis://127.0.0.1:${port}`, RATE_LIMIT_PRODUCE: '100' });
+    const topic = await createTopic(1);
+    assert.equal((await produce(gw, topic, keys.good)).status, 503);
+    const late = await startRedis({ port });
+    try {
+      await waitUntil(
+        'a produce to be metered and answered 200',
+        async () => (await produce(gw, topic, keys.good)).status === 200,
+        {
+          timeoutMs: 10_000,
+          everyMs: 200,
+        },
+      );
+    } finally {
+      await late.stop();
+    }
   });
 });
 

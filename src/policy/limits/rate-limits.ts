@@ -14,11 +14,29 @@ import { clientKey } from '../identity.js';
 
 type Limits = SecurityConfig['limits'];
 
+/**
+ * rate-limit-redis loads its two Lua scripts once, at start-up, and keeps the promise: a load that
+ * failed (Redis not up yet, or slower than the command timeout) failed every later request with
+ * it, so the limiter answered 503 until the gateway restarted. Here a failed load is retried by
+ * the next request that needs it.
+ */
+class RetryingRedisStore extends RedisStore {
+  override async increment(key: string): ReturnType<RedisStore['increment']> {
+    await this.incrementScriptSha.catch(() => (this.incrementScriptSha = this.loadIncrementScript()));
+    return super.increment(key);
+  }
+
+  override async get(key: string): ReturnType<RedisStore['get']> {
+    await this.getScriptSha.catch(() => (this.getScriptSha = this.loadGetScript()));
+    return super.get(key);
+  }
+}
+
 export function rateLimiters(limits: Limits, redis: Redis | undefined): RequestHandler[] {
   const store = (name: string): Store | undefined =>
     redis === undefined
       ? undefined
-      : new RedisStore({
+      : new RetryingRedisStore({
           prefix: `krg:rl:${name}:`,
           sendCommand: (command: string, ...args: string[]) => redis.call(command, ...args) as Promise<RedisReply>,
         });
