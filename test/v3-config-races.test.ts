@@ -3,24 +3,12 @@
 // parallel changes of eight different settings all answered 204 while only some were kept. Changes
 // to one topic are now serialized inside the gateway: every 204 is a change Kafka holds.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import kafkajs from 'kafkajs';
-import type { RunningGateway } from '../src/gateway.js';
-import { startTestGateway } from './support/gateway.js';
-import { admin, closeAdmin, createTopic } from './support/kafka.js';
-import { clusterIdOf, v3 } from './support/v3.js';
+import { admin, createTopic } from './support/kafka.js';
+import { v3, v3TestGateway } from './support/v3.js';
 
-let gw: RunningGateway;
-let cluster: string;
-
-before(async () => {
-  gw = await startTestGateway();
-  cluster = await clusterIdOf(gw.url);
-});
-after(async () => {
-  await gw?.close();
-  await closeAdmin();
-});
+const gw = v3TestGateway();
 
 async function overrides(topic: string): Promise<Map<string, string>> {
   const d = await (
@@ -51,7 +39,7 @@ describe('v3 topic settings under concurrency', () => {
     const topic = await createTopic(1);
     const answers = await Promise.all(
       NAMES.map((name) =>
-        v3(gw.url, `/v3/clusters/${cluster}/topics/${topic}/configs/${name}`, {
+        v3(gw.url, `/v3/clusters/${gw.cluster}/topics/${topic}/configs/${name}`, {
           method: 'PUT',
           body: { value: '86400001' },
         }),

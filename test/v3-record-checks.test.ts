@@ -2,24 +2,12 @@
 // or timestamp was an in-stream 500; v3's per-record validation failures were not counted in
 // gateway_validation_failures_total (v2's are).
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { RunningGateway } from '../src/gateway.js';
-import { startTestGateway } from './support/gateway.js';
-import { closeAdmin, createTopic, recordCount } from './support/kafka.js';
-import { clusterIdOf, produceText, reportsOf } from './support/v3.js';
+import { describe, it } from 'node:test';
+import { createTopic, recordCount } from './support/kafka.js';
+import { produceText, reportsOf, v3TestGateway } from './support/v3.js';
 
-let gw: RunningGateway;
-let cluster: string;
-before(async () => {
-  gw = await startTestGateway();
-  cluster = await clusterIdOf(gw.url);
-});
-after(async () => {
-  await gw?.close();
-  await closeAdmin();
-});
-
-const recordsUrl = (topic: string) => `${gw.url}/v3/clusters/${cluster}/topics/${topic}/records`;
+const gw = v3TestGateway();
+const recordsUrl = gw.recordsUrl;
 
 /** The value of gateway_validation_failures_total{error_code} (0 when absent). */
 async function validationFailures(code: string): Promise<number> {

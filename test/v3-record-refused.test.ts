@@ -4,26 +4,14 @@
 // yet the bad record must fail alone (400 40002), and every other record, of the same request or
 // of other callers, must land.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { RunningGateway } from '../src/gateway.js';
+import { describe, it } from 'node:test';
 import { createTopicAndWait } from '../src/kafka/create-topic.js';
-import { JSON_V2, post, startTestGateway } from './support/gateway.js';
-import { admin, closeAdmin, createTopic, readRecords, uniqueName } from './support/kafka.js';
-import { clusterIdOf, produceText, reportsOf } from './support/v3.js';
+import { JSON_V2, post } from './support/gateway.js';
+import { admin, createTopic, readRecords, uniqueName } from './support/kafka.js';
+import { produceText, reportsOf, v3TestGateway } from './support/v3.js';
 
-let gw: RunningGateway;
-let cluster: string;
-
-before(async () => {
-  gw = await startTestGateway();
-  cluster = await clusterIdOf(gw.url);
-});
-after(async () => {
-  await gw?.close();
-  await closeAdmin();
-});
-
-const recordsUrl = (topic: string) => `${gw.url}/v3/clusters/${cluster}/topics/${topic}/records`;
+const gw = v3TestGateway();
+const recordsUrl = gw.recordsUrl;
 const FUTURE = '2100-01-01T00:00:00Z';
 
 async function compactedTopic(): Promise<string> {

@@ -1,6 +1,9 @@
 /** Helpers for the v3 API suites: JSON calls, the cluster id, and a raw streaming produce client. */
 import http from 'node:http';
-import { request, type Reply } from './gateway.js';
+import { after, before } from 'node:test';
+import type { RunningGateway } from '../../src/gateway.js';
+import { request, startTestGateway, type Reply } from './gateway.js';
+import { closeAdmin } from './kafka.js';
 
 export const JSON_TYPE = 'application/json';
 
@@ -41,6 +44,36 @@ export async function clusterIdOf(base: string, headers: Record<string, string> 
   const res = await v3(base, '/v3/clusters', { headers });
   if (res.status !== 200) throw new Error(`GET /v3/clusters answered ${res.status}: ${res.text}`);
   return res.body.data[0].cluster_id as string;
+}
+
+/**
+ * The gateway of a v3 test file: started (and its cluster id read) before the file's tests, closed
+ * with the shared admin client after them.
+ */
+export function v3TestGateway(env: Record<string, string> = {}): {
+  readonly url: string;
+  readonly cluster: string;
+  recordsUrl(topic: string): string;
+} {
+  let gw: RunningGateway | undefined;
+  let cluster = '';
+  before(async () => {
+    gw = await startTestGateway(env);
+    cluster = await clusterIdOf(gw.url);
+  });
+  after(async () => {
+    await gw?.close();
+    await closeAdmin();
+  });
+  return {
+    get url() {
+      return gw!.url;
+    },
+    get cluster() {
+      return cluster;
+    },
+    recordsUrl: (topic) => `${gw!.url}/v3/clusters/${cluster}/topics/${topic}/records`,
+  };
 }
 
 /** Reports of a whole (non-streamed) produce body: one JSON object per CRLF-terminated line. */
